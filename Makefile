@@ -1,0 +1,52 @@
+# The two commands: `make run` and `make test`. Everything else here serves them.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/keyprojects
+PYTEST := $(PY) -m pytest -p no:cacheprovider
+
+.PHONY: install install-test run test messages lint
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+## make run: migrate, seed the demo city on the first run, serve on 127.0.0.1:$(PORT) with a celery worker and beat.
+run: install
+	PORT=$(PORT) bin/run-embedded
+
+## make test: the whole suite on SQLite, then on PostgreSQL when it is reachable (required under CI=true).
+test: install-test
+	@echo "== The suite on SQLite, the embedded database =="
+	DATABASE_URL=sqlite://:memory: $(PYTEST) -m "not postgres"
+	@echo "== The suite on PostgreSQL at $(PG_TEST_URL) =="
+	@if $(PY) -m tests.services postgres "$(PG_TEST_URL)"; then \
+		DATABASE_URL="$(PG_TEST_URL)" $(PYTEST) -m "not e2e" --create-db; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL is not reachable at $(PG_TEST_URL), and CI=true requires it."; exit 1; \
+	else \
+		echo "PostgreSQL is not reachable at $(PG_TEST_URL): its tests are skipped (see the reasons below)."; \
+		DATABASE_URL=sqlite://:memory: $(PYTEST) -m postgres; \
+	fi
+
+## make messages: extract the strings to translate and compile the catalog after editing it.
+messages: install-test
+	DEBUG=true $(PY) manage.py makemessages --locale zh_Hans --no-location --ignore ".venv/*" --ignore "var/*" --ignore "bench/*" --ignore "tests/*"
+	$(PY) -m config.compile_messages
+
+lint: install-test
+	$(VENV)/bin/ruff check .

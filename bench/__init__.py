@@ -1,0 +1,1 @@
+"""Benchmarks at city, province and national scale: run ``python -m bench NAME --json``."""

@@ -1,0 +1,1 @@
+"""The domain: key projects (cases) and everything recorded about them."""

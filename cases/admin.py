@@ -1,0 +1,145 @@
+"""The Django admin for every model.
+
+The organisation is edited here. Key projects and their records are shown read-only:
+they change through the pages, the API and the services, which audit every change.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+
+from .models import (
+    AnnualPlan,
+    AuditEvent,
+    Blocker,
+    Docking,
+    KeyProject,
+    LeaderResponsibility,
+    Person,
+    PreworkItem,
+    Unit,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable in the admin; changed only through the services."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["name", "short_name", "kind", "parent", "head", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "short_name"]
+    autocomplete_fields = ["parent", "head"]
+    filter_horizontal = ["webhooks"]
+
+
+class PersonInline(admin.StackedInline):
+    model = Person
+    can_delete = False
+    fk_name = "user"
+    autocomplete_fields = ["unit"]
+
+
+class PersonUserAdmin(UserAdmin):
+    inlines = [PersonInline]
+
+
+admin.site.unregister(User)
+admin.site.register(User, PersonUserAdmin)
+
+
+@admin.register(Person)
+class PersonAdmin(admin.ModelAdmin):
+    list_display = ["name", "unit", "title", "rank", "role"]
+    list_filter = ["role", "rank", "unit__kind"]
+    search_fields = ["name", "title", "unit__name", "user__username"]
+    autocomplete_fields = ["unit", "user"]
+    list_select_related = ["unit"]
+
+
+@admin.register(LeaderResponsibility)
+class LeaderResponsibilityAdmin(admin.ModelAdmin):
+    list_display = ["leader", "unit", "note"]
+    search_fields = ["leader__name", "unit__name"]
+    autocomplete_fields = ["leader", "unit"]
+    list_select_related = ["leader__unit", "unit"]
+
+
+class AnnualPlanInline(ReadOnlyInline):
+    model = AnnualPlan
+
+
+class PreworkItemInline(ReadOnlyInline):
+    model = PreworkItem
+    fields = ["kind", "title", "required", "approving_unit", "statutory_days", "state", "done_on"]
+
+
+@admin.register(KeyProject)
+class KeyProjectAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name", "stage", "industry", "region", "lead_unit", "total_investment"]
+    list_filter = ["stage", "industry", "level", "demonstration", "region"]
+    search_fields = ["code", "name"]
+    list_select_related = ["region", "lead_unit"]
+    inlines = [AnnualPlanInline, PreworkItemInline]
+
+
+@admin.register(PreworkItem)
+class PreworkItemAdmin(ReadOnlyAdmin):
+    list_display = ["project", "kind", "approving_unit", "statutory_days", "state", "done_on"]
+    list_filter = ["state", "kind", "required"]
+    search_fields = ["project__code", "project__name", "title"]
+    list_select_related = ["project", "approving_unit"]
+
+
+@admin.register(Blocker)
+class BlockerAdmin(ReadOnlyAdmin):
+    list_display = ["project", "title", "category", "lead_unit", "state", "created_at"]
+    list_filter = ["state", "category"]
+    search_fields = ["project__code", "title"]
+    list_select_related = ["project", "lead_unit"]
+
+
+@admin.register(Docking)
+class DockingAdmin(ReadOnlyAdmin):
+    list_display = ["project", "institution", "state", "credit_approved_amount", "disbursed_amount"]
+    list_filter = ["state"]
+    search_fields = ["project__code", "institution__name"]
+    list_select_related = ["project", "institution"]
+
+
+@admin.register(AnnualPlan)
+class AnnualPlanAdmin(ReadOnlyAdmin):
+    list_display = ["project", "year", "planned_investment", "completed_investment"]
+    list_filter = ["year"]
+    search_fields = ["project__code"]
+    list_select_related = ["project"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_name", "object_repr", "action", "transition", "from_state", "to_state"]
+    list_filter = ["action", "content_type"]
+    search_fields = ["object_repr", "actor_name", "reason"]
+    date_hierarchy = "at"

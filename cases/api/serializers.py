@@ -1,0 +1,396 @@
+"""Serializers: the shapes the API reads and writes. Writes go through the services."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import (
+    AnnualPlan,
+    AuditEvent,
+    Blocker,
+    Docking,
+    KeyProject,
+    Person,
+    PreworkItem,
+    Stage,
+    Unit,
+)
+from ..services.records import (
+    BLOCKER_TRANSITION_FIELDS,
+    DOCKING_TRANSITION_FIELDS,
+    PREWORK_TRANSITION_FIELDS,
+)
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = Unit
+        fields = ["id", "name", "short_name", "kind", "kind_display", "parent", "head", "is_active"]
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    role_display = serializers.CharField(source="get_role_display", read_only=True)
+    rank_display = serializers.CharField(source="get_rank_display", read_only=True)
+
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "name",
+            "unit",
+            "unit_name",
+            "title",
+            "rank",
+            "rank_display",
+            "role",
+            "role_display",
+        ]
+
+
+class AnnualPlanSerializer(serializers.ModelSerializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+
+    class Meta:
+        model = AnnualPlan
+        fields = ["year", "planned_investment", "completed_investment"]
+        extra_kwargs = {"completed_investment": {"required": False}}
+
+
+class DockingSummarySerializer(serializers.ModelSerializer):
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    state_display = serializers.CharField(source="get_state_display", read_only=True)
+
+    class Meta:
+        model = Docking
+        fields = [
+            "id",
+            "institution",
+            "institution_name",
+            "state",
+            "state_display",
+            "intent_amount",
+            "credit_approved_amount",
+            "disbursed_amount",
+            "disbursed_on",
+        ]
+
+
+class ProjectListSerializer(serializers.ModelSerializer):
+    industry_display = serializers.CharField(source="get_industry_display", read_only=True)
+    stage_display = serializers.CharField(source="get_stage_display", read_only=True)
+    level_display = serializers.CharField(source="get_level_display", read_only=True)
+    region_name = serializers.CharField(source="region.name", read_only=True)
+    lead_unit_name = serializers.CharField(
+        source="lead_unit.name", read_only=True, default=None, allow_null=True
+    )
+    owner_name = serializers.CharField(
+        source="owner.name", read_only=True, default=None, allow_null=True
+    )
+    responsible_leader_name = serializers.CharField(
+        source="responsible_leader.name", read_only=True, default=None, allow_null=True
+    )
+    planned_this_year = serializers.DecimalField(
+        max_digits=16, decimal_places=2, read_only=True, allow_null=True
+    )
+    completed_this_year = serializers.DecimalField(
+        max_digits=16, decimal_places=2, read_only=True, allow_null=True
+    )
+    open_blocker_count = serializers.IntegerField(read_only=True)
+    unsettled_prework_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = KeyProject
+        fields = [
+            "id",
+            "code",
+            "name",
+            "industry",
+            "industry_display",
+            "region",
+            "region_name",
+            "level",
+            "level_display",
+            "owner",
+            "owner_name",
+            "lead_unit",
+            "lead_unit_name",
+            "responsible_leader",
+            "responsible_leader_name",
+            "stage",
+            "stage_display",
+            "total_investment",
+            "investment_completed_total",
+            "capital_gap",
+            "planned_this_year",
+            "completed_this_year",
+            "open_blocker_count",
+            "unsettled_prework_count",
+            "demonstration",
+            "version",
+        ]
+
+
+class ProjectDetailSerializer(ProjectListSerializer):
+    annual_plans = AnnualPlanSerializer(many=True, read_only=True)
+    dockings = DockingSummarySerializer(many=True, read_only=True)
+
+    stage_before_suspension = serializers.ChoiceField(
+        choices=Stage.choices, allow_blank=True, read_only=True
+    )
+
+    class Meta(ProjectListSerializer.Meta):
+        fields = ProjectListSerializer.Meta.fields + [
+            "description",
+            "cooperating_units",
+            "planned_start",
+            "planned_finish",
+            "actual_start",
+            "actual_finish",
+            "completion_accepted_on",
+            "financing_waiver_reason",
+            "stage_before_suspension",
+            "stage_changed_at",
+            "annual_plans",
+            "dockings",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ProjectWriteSerializer(serializers.ModelSerializer):
+    """What a client may set on a key project; the stage moves only by transitions."""
+
+    annual_plans = AnnualPlanSerializer(many=True, required=False)
+    version = serializers.IntegerField(
+        required=False,
+        help_text=_(
+            "The version you read; when given, a change made meanwhile by someone else is refused with 409."
+        ),
+    )
+
+    class Meta:
+        model = KeyProject
+        fields = [
+            "code",
+            "name",
+            "description",
+            "industry",
+            "region",
+            "owner",
+            "level",
+            "lead_unit",
+            "cooperating_units",
+            "responsible_leader",
+            "total_investment",
+            "investment_completed_total",
+            "capital_gap",
+            "planned_start",
+            "planned_finish",
+            "actual_start",
+            "actual_finish",
+            "completion_accepted_on",
+            "demonstration",
+            "financing_waiver_reason",
+            "annual_plans",
+            "version",
+        ]
+
+
+class TransitionOptionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    target = serializers.CharField()
+    target_label = serializers.CharField()
+    permitted = serializers.BooleanField(help_text=_("Whether you may take this step."))
+    possible = serializers.BooleanField(help_text=_("Permitted and not blocked."))
+    reason_required = serializers.BooleanField()
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text=_("Why the step is blocked; empty when it is not.")
+    )
+
+
+def _transition_names(model):
+    from ..services.transitions import state_field
+
+    field = state_field(model())
+    return sorted({t.name for t in field.get_all_transitions(model)})
+
+
+class TransitionRequestSerializer(serializers.Serializer):
+    transition = serializers.ChoiceField(choices=[])
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    version = serializers.IntegerField(
+        required=False,
+        help_text=_(
+            "The version you read; when given, a change made meanwhile by someone else is refused with 409."
+        ),
+    )
+
+    model = KeyProject
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["transition"].choices = _transition_names(self.model)
+
+
+class PreworkTransitionSerializer(TransitionRequestSerializer):
+    model = PreworkItem
+    started_on = serializers.DateField(required=False)
+    done_on = serializers.DateField(required=False)
+    document_number = serializers.CharField(required=False, allow_blank=True, max_length=80)
+    fields_by_transition = PREWORK_TRANSITION_FIELDS
+
+
+class BlockerTransitionSerializer(TransitionRequestSerializer):
+    model = Blocker
+    lead_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False)
+    cooperating_units = serializers.PrimaryKeyRelatedField(
+        queryset=Unit.objects.all(), many=True, required=False
+    )
+    due_on = serializers.DateField(required=False)
+    resolution = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    merged_into = serializers.PrimaryKeyRelatedField(queryset=Blocker.objects.all(), required=False)
+    fields_by_transition = BLOCKER_TRANSITION_FIELDS
+
+
+class DockingTransitionSerializer(TransitionRequestSerializer):
+    model = Docking
+    intent_amount = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=0, required=False
+    )
+    credit_approved_amount = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=0, required=False
+    )
+    disbursed_amount = serializers.DecimalField(
+        max_digits=16, decimal_places=2, min_value=0, required=False
+    )
+    disbursed_on = serializers.DateField(required=False)
+    fields_by_transition = DOCKING_TRANSITION_FIELDS
+
+
+class PreworkItemSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    approving_unit_name = serializers.CharField(source="approving_unit.name", read_only=True)
+    project_code = serializers.CharField(source="project.code", read_only=True)
+    label = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = PreworkItem
+        fields = [
+            "id",
+            "project",
+            "project_code",
+            "kind",
+            "kind_display",
+            "title",
+            "label",
+            "required",
+            "approving_unit",
+            "approving_unit_name",
+            "statutory_days",
+            "state",
+            "state_display",
+            "started_on",
+            "done_on",
+            "document_number",
+            "waiver_reason",
+            "note",
+            "version",
+        ]
+        read_only_fields = ["state", "waiver_reason", "version"]
+
+
+class PreworkItemUpdateSerializer(PreworkItemSerializer):
+    version = serializers.IntegerField(required=False)
+
+    class Meta(PreworkItemSerializer.Meta):
+        read_only_fields = ["project", "state", "waiver_reason"]
+
+
+class BlockerSerializer(serializers.ModelSerializer):
+    category_display = serializers.CharField(source="get_category_display", read_only=True)
+    state_display = serializers.CharField(source="get_state_display", read_only=True)
+    project_code = serializers.CharField(source="project.code", read_only=True)
+    lead_unit_name = serializers.CharField(
+        source="lead_unit.name", read_only=True, default=None, allow_null=True
+    )
+    reporting_unit_name = serializers.CharField(
+        source="reporting_unit.name", read_only=True, default=None, allow_null=True
+    )
+
+    class Meta:
+        model = Blocker
+        fields = [
+            "id",
+            "project",
+            "project_code",
+            "title",
+            "description",
+            "category",
+            "category_display",
+            "reporting_unit",
+            "reporting_unit_name",
+            "lead_unit",
+            "lead_unit_name",
+            "cooperating_units",
+            "due_on",
+            "state",
+            "state_display",
+            "resolution",
+            "rejection_reason",
+            "resolved_at",
+            "closed_at",
+            "created_at",
+            "version",
+        ]
+        read_only_fields = [
+            "state",
+            "reporting_unit",
+            "resolution",
+            "rejection_reason",
+            "resolved_at",
+            "closed_at",
+            "created_at",
+            "version",
+        ]
+
+
+class BlockerUpdateSerializer(BlockerSerializer):
+    version = serializers.IntegerField(required=False)
+
+    class Meta(BlockerSerializer.Meta):
+        read_only_fields = [*BlockerSerializer.Meta.read_only_fields, "project"]
+        read_only_fields.remove("version")
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    action_display = serializers.CharField(source="get_action_display", read_only=True)
+    object_type = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "actor_name",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "action",
+            "action_display",
+            "transition",
+            "from_state",
+            "to_state",
+            "reason",
+            "changes",
+        ]
+
+    @extend_schema_field(serializers.CharField())
+    def get_object_type(self, event):
+        return ContentType.objects.get_for_id(event.content_type_id).model

@@ -1,0 +1,356 @@
+"""API views: scoped by the selectors, written through the services."""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework import permissions as drf_permissions
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from .. import permissions, selectors, services
+from ..filters import (
+    PROJECT_SEARCH_FIELDS,
+    BlockerFilter,
+    DockingFilter,
+    PreworkItemFilter,
+    ProjectFilter,
+)
+from ..models import Blocker, Docking, KeyProject, PreworkItem, Role
+from . import serializers as s
+
+
+class CaseAccess(drf_permissions.BasePermission):
+    """Roles that work with cases: government people and project owners."""
+
+    def has_permission(self, request, view):
+        return permissions.role_of(request.user) in permissions.INTERNAL | {Role.OWNER}
+
+
+class DirectoryAccess(drf_permissions.BasePermission):
+    """The organisation directory is for government people."""
+
+    def has_permission(self, request, view):
+        return permissions.is_internal(request.user)
+
+
+TRANSITION_ERRORS = {
+    400: OpenApiResponse(description="Blocked by its guard (with reasons), not possible from here, or bad input."),
+    403: OpenApiResponse(description="Your role or unit may not take this step."),
+    404: OpenApiResponse(description="Not found, or outside what you may see."),
+    409: OpenApiResponse(description="Someone else changed the record first."),
+}
+
+
+def _transition_fields(serializer):
+    """The extra inputs the chosen transition takes, from a validated transition request."""
+    allowed = getattr(serializer, "fields_by_transition", {}).get(serializer.validated_data["transition"], set())
+    return {k: v for k, v in serializer.validated_data.items() if k in allowed}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List units"),
+    retrieve=extend_schema(summary="A unit"),
+)
+class UnitViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.UnitSerializer
+    permission_classes = [drf_permissions.IsAuthenticated, DirectoryAccess]
+    filterset_fields = ["kind", "parent"]
+    search_fields = ["name", "short_name"]
+    ordering_fields = ["name", "kind"]
+
+    def get_queryset(self):
+        return selectors.unit_list(self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List people"),
+    retrieve=extend_schema(summary="A person"),
+)
+class PersonViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.PersonSerializer
+    permission_classes = [drf_permissions.IsAuthenticated, DirectoryAccess]
+    filterset_fields = ["unit", "role", "rank"]
+    search_fields = ["name", "title", "unit__name"]
+    ordering_fields = ["name"]
+
+    def get_queryset(self):
+        return selectors.person_list(self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List key projects"),
+    retrieve=extend_schema(summary="A key project"),
+    create=extend_schema(summary="Add a key project", responses={201: s.ProjectDetailSerializer}),
+    update=extend_schema(summary="Change a key project", responses={200: s.ProjectDetailSerializer, **TRANSITION_ERRORS}),
+    partial_update=extend_schema(
+        summary="Change some facts of a key project", responses={200: s.ProjectDetailSerializer, **TRANSITION_ERRORS}
+    ),
+)
+class ProjectViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [drf_permissions.IsAuthenticated, CaseAccess]
+    filterset_class = ProjectFilter
+    search_fields = PROJECT_SEARCH_FIELDS
+    ordering_fields = ["code", "name", "stage", "total_investment", "capital_gap", "planned_start", "updated_at"]
+    ordering = ["code"]
+
+    def get_queryset(self):
+        queryset = selectors.project_list(self.request.user)
+        if self.action != "list":
+            queryset = queryset.prefetch_related(
+                "cooperating_units",
+                "annual_plans",
+                Prefetch("dockings", queryset=Docking.objects.select_related("institution")),
+            )
+        return queryset
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return s.ProjectListSerializer
+        if self.action in ("create", "update", "partial_update"):
+            return s.ProjectWriteSerializer
+        return s.ProjectDetailSerializer
+
+    def _detail(self, project):
+        project = self.get_queryset().get(pk=project.pk)
+        return s.ProjectDetailSerializer(project, context=self.get_serializer_context()).data
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        plans = data.pop("annual_plans", None)
+        data.pop("version", None)
+        project = services.project_create(actor=request.user, data=data, annual_plans=plans)
+        return Response(self._detail(project), status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        project = self.get_object()
+        serializer = self.get_serializer(project, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        plans = data.pop("annual_plans", None)
+        version = data.pop("version", None)
+        services.project_update(
+            project=project, actor=request.user, data=data, annual_plans=plans, expected_version=version
+        )
+        return Response(self._detail(project))
+
+    @extend_schema(
+        summary="The transitions from the current stage, with why each is blocked",
+        responses={200: s.TransitionOptionSerializer(many=True)},
+        methods=["GET"],
+    )
+    @extend_schema(
+        summary="Take a stage transition",
+        request=s.TransitionRequestSerializer,
+        responses={200: s.ProjectDetailSerializer, **TRANSITION_ERRORS},
+        methods=["POST"],
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
+    def transitions(self, request, pk=None):
+        project = self.get_object()
+        if request.method == "GET":
+            options = services.transition_options(project, request.user)
+            return Response(s.TransitionOptionSerializer(options, many=True).data)
+        serializer = s.TransitionRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.project_transition(
+            project_id=project.pk,
+            transition=serializer.validated_data["transition"],
+            actor=request.user,
+            reason=serializer.validated_data["reason"],
+            expected_version=serializer.validated_data.get("version"),
+        )
+        return Response(self._detail(project))
+
+    @extend_schema(summary="The audit timeline of a key project", responses={200: s.AuditEventSerializer(many=True)})
+    @action(detail=True, methods=["get"], filterset_class=None, search_fields=[], ordering_fields=[])
+    def timeline(self, request, pk=None):
+        project = self.get_object()
+        page = self.paginate_queryset(selectors.project_timeline(project))
+        return self.get_paginated_response(s.AuditEventSerializer(page, many=True).data)
+
+
+class _RecordViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Pre-work items and blockers: scoped lists, creation on a visible case, transitions."""
+
+    permission_classes = [drf_permissions.IsAuthenticated, CaseAccess]
+    transition_serializer_class = None
+    update_serializer_class = None
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return self.update_serializer_class
+        return self.serializer_class
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        project_field = serializer.fields.get("project") if hasattr(serializer, "fields") else None
+        if project_field is not None and not project_field.read_only:
+            project_field.queryset = KeyProject.objects.filter(permissions.project_scope(self.request.user))
+        return serializer
+
+    def _respond(self, record, status_code=status.HTTP_200_OK):
+        record = self.get_queryset().get(pk=record.pk)
+        return Response(self.serializer_class(record, context=self.get_serializer_context()).data, status=status_code)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List pre-work items"),
+    retrieve=extend_schema(summary="A pre-work item"),
+    create=extend_schema(summary="Add a pre-work item to a key project"),
+    update=extend_schema(summary="Change a pre-work item", responses={200: s.PreworkItemSerializer, **TRANSITION_ERRORS}),
+    partial_update=extend_schema(
+        summary="Change some facts of a pre-work item", responses={200: s.PreworkItemSerializer, **TRANSITION_ERRORS}
+    ),
+)
+class PreworkItemViewSet(_RecordViewSet):
+    serializer_class = s.PreworkItemSerializer
+    update_serializer_class = s.PreworkItemUpdateSerializer
+    filterset_class = PreworkItemFilter
+    search_fields = ["project__code", "project__name", "title", "document_number"]
+    ordering_fields = ["project__code", "state", "kind"]
+
+    def get_queryset(self):
+        return selectors.prework_item_list(self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        project = data.pop("project")
+        item = services.prework_item_create(project=project, actor=request.user, data=data)
+        return self._respond(item, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        item = self.get_object()
+        serializer = self.get_serializer(item, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        services.prework_item_update(item=item, actor=request.user, data=data, expected_version=version)
+        return self._respond(item)
+
+    @extend_schema(
+        summary="Take a transition of a pre-work item",
+        request=s.PreworkTransitionSerializer,
+        responses={200: s.PreworkItemSerializer, **TRANSITION_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def transitions(self, request, pk=None):
+        item = self.get_object()
+        serializer = s.PreworkTransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.prework_item_transition(
+            item=PreworkItem.objects.select_related("project").get(pk=item.pk),
+            transition=serializer.validated_data["transition"],
+            actor=request.user,
+            reason=serializer.validated_data["reason"],
+            fields=_transition_fields(serializer),
+            expected_version=serializer.validated_data.get("version"),
+        )
+        return self._respond(item)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List blockers"),
+    retrieve=extend_schema(summary="A blocker"),
+    create=extend_schema(summary="Report a blocker on a key project"),
+    update=extend_schema(summary="Change a blocker", responses={200: s.BlockerSerializer, **TRANSITION_ERRORS}),
+    partial_update=extend_schema(
+        summary="Change some facts of a blocker", responses={200: s.BlockerSerializer, **TRANSITION_ERRORS}
+    ),
+)
+class BlockerViewSet(_RecordViewSet):
+    serializer_class = s.BlockerSerializer
+    update_serializer_class = s.BlockerUpdateSerializer
+    filterset_class = BlockerFilter
+    search_fields = ["project__code", "project__name", "title"]
+    ordering_fields = ["created_at", "due_on", "state"]
+
+    def get_queryset(self):
+        return selectors.blocker_list(self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        project = data.pop("project")
+        blocker = services.blocker_report(project=project, actor=request.user, data=data)
+        return self._respond(blocker, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        blocker = self.get_object()
+        serializer = self.get_serializer(blocker, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        services.blocker_update(blocker=blocker, actor=request.user, data=data, expected_version=version)
+        return self._respond(blocker)
+
+    @extend_schema(
+        summary="Take a transition of a blocker",
+        request=s.BlockerTransitionSerializer,
+        responses={200: s.BlockerSerializer, **TRANSITION_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def transitions(self, request, pk=None):
+        blocker = self.get_object()
+        serializer = s.BlockerTransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.blocker_transition(
+            blocker=Blocker.objects.select_related("project").get(pk=blocker.pk),
+            transition=serializer.validated_data["transition"],
+            actor=request.user,
+            reason=serializer.validated_data["reason"],
+            fields=_transition_fields(serializer),
+            expected_version=serializer.validated_data.get("version"),
+        )
+        return self._respond(blocker)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List dockings"),
+    retrieve=extend_schema(summary="A docking"),
+)
+class DockingViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.DockingSummarySerializer
+    permission_classes = [drf_permissions.IsAuthenticated, CaseAccess]
+    filterset_class = DockingFilter
+    ordering_fields = ["state"]
+
+    def get_queryset(self):
+        return selectors.docking_list(self.request.user)
+
+    @extend_schema(
+        summary="Take a transition of a docking",
+        request=s.DockingTransitionSerializer,
+        responses={200: s.DockingSummarySerializer, **TRANSITION_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def transitions(self, request, pk=None):
+        docking = self.get_object()
+        serializer = s.DockingTransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.docking_transition(
+            docking=Docking.objects.select_related("project").get(pk=docking.pk),
+            transition=serializer.validated_data["transition"],
+            actor=request.user,
+            reason=serializer.validated_data["reason"],
+            fields=_transition_fields(serializer),
+            expected_version=serializer.validated_data.get("version"),
+        )
+        docking = self.get_queryset().get(pk=docking.pk)
+        return Response(self.get_serializer(docking).data)

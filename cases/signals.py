@@ -1,0 +1,14 @@
+"""The one hook through which others react to what happens to cases and their records.
+
+``record_changed`` is sent by the services inside their transaction, after a record was
+created or moved along its state machine, saved and audited, with its related rows
+written. (django-fsm's own ``post_transition`` fires before the record is saved, too
+early for a reader of its state.) ``workflow`` listens to it to advance its flows.
+
+Arguments: ``instance`` (the record), ``action`` ("created" or "transition"),
+``transition`` (its name, or ""), ``actor`` (the user).
+"""
+
+from django.dispatch import Signal
+
+record_changed = Signal()

@@ -1,0 +1,42 @@
+"""URL routes: the web interface (viewflow's Material site), the API, the admin, the language switch."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from django.views.i18n import JavaScriptCatalog
+from viewflow.contrib.auth import AuthViewset
+from viewflow.urls import Site
+
+from cases.views import HomeView
+from cases.viewsets import CasesApplication, OrganisationApplication
+from notifications.viewsets import NotificationsApplication
+from workflow.viewsets import CoordinationApplication
+
+
+class KeyProjectsSite(Site):
+    """viewflow's site, landing on the home page instead of the first application."""
+
+    @property
+    def index_path(self):
+        return path("", HomeView.as_view(), name="index")
+
+
+site = KeyProjectsSite(
+    title=_("Key projects"),
+    primary_color="#1f4e79",
+    secondary_color="#c0392b",
+    viewsets=[CasesApplication(), CoordinationApplication(), OrganisationApplication(), NotificationsApplication()],
+)
+
+admin.site.site_header = _("Key projects administration")
+admin.site.site_title = _("Key projects")
+
+urlpatterns = [
+    path("accounts/", AuthViewset(with_profile_view=False).urls),
+    path("admin/", admin.site.urls),
+    path("api/", include(("workflow.api.urls", "workflow_api"), namespace="workflow_api")),
+    path("api/", include(("cases.api.urls", "api"), namespace="api")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("", site.urls),
+]

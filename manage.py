@@ -1,0 +1,19 @@
+#!/usr/bin/env python
+"""Django's command-line utility for administrative tasks."""
+
+import os
+import sys
+
+
+def main():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # Management commands run in the embedded mode unless told otherwise; a deployment sets
+    # DEBUG=false (the web server and the workers load the settings without this default).
+    os.environ.setdefault("DEBUG", "true")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()
