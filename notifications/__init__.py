@@ -1,0 +1,1 @@
+"""Telling people: outbox, channels (in-app, email, webhooks) and delivery. Knows no case and no flow."""
