@@ -1,0 +1,87 @@
+"""Working days: the official calendar with its make-up days, overridden by the holiday table."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from workflow import calendar
+from workflow.calendar import WorkingCalendar
+from workflow.models import Holiday
+
+D = datetime.date
+
+
+def at(day, hour=10):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour)))
+
+
+@pytest.fixture
+def cal(db):
+    return WorkingCalendar.load()
+
+
+@pytest.mark.parametrize(
+    ("day", "working"),
+    [
+        (D(2026, 10, 1), False),  # National Day
+        (D(2026, 10, 10), True),  # a Saturday worked in lieu (调休)
+        (D(2026, 9, 27), False),  # a Sunday inside the Mid-autumn holiday
+        (D(2026, 9, 20), True),  # a Sunday worked in lieu
+        (D(2026, 11, 23), True),  # a plain Monday
+        (D(2026, 11, 22), False),  # a plain Sunday
+    ],
+)
+def test_the_official_calendar_knows_holidays_and_make_up_days(cal, day, working):
+    assert cal.is_working_day(day) is working
+
+
+def test_a_deadline_across_national_day_lands_on_the_make_up_saturday(cal):
+    # Three working days from Wednesday 30 September: 8, 9 and the make-up Saturday 10 October.
+    due = cal.add_working_days(at(D(2026, 9, 30)), 3)
+    assert timezone.localtime(due) == at(D(2026, 10, 11), 0)  # the end of 10 October
+
+
+def test_overdue_days_count_only_working_days(cal):
+    due = cal.add_working_days(at(D(2026, 9, 30)), 3)  # end of Saturday 10 October
+    assert cal.working_days_between(due, at(D(2026, 10, 10), 20)) == 0
+    assert cal.working_days_between(due, at(D(2026, 10, 11))) == 0  # Sunday
+    assert cal.working_days_between(due, at(D(2026, 10, 12))) == 1  # Monday
+    assert cal.working_days_between(due, at(D(2026, 10, 16))) == 5
+
+
+def test_the_holiday_table_overrides_the_official_calendar(db):
+    Holiday.objects.create(date=D(2026, 11, 23), is_working_day=False, name="城市纪念日")
+    Holiday.objects.create(date=D(2026, 11, 22), is_working_day=True, name="调休")
+    cal = WorkingCalendar.load()
+    assert not cal.is_working_day(D(2026, 11, 23))
+    assert cal.is_working_day(D(2026, 11, 22))
+
+
+def test_a_year_nobody_published_counts_monday_to_friday(cal):
+    assert cal.is_working_day(D(2031, 10, 1))  # a Wednesday: the package knows 2031 not
+    assert not cal.is_working_day(D(2031, 10, 4))  # a Saturday
+
+
+def test_the_secretariat_is_warned_while_next_years_schedule_is_unknown(db):
+    assert calendar.next_year_unknown(D(2026, 11, 22)) == 2027
+    Holiday.objects.create(date=D(2027, 1, 1), name="元旦")
+    assert calendar.next_year_unknown(D(2026, 11, 22)) is None
+    assert calendar.next_year_unknown(D(2025, 11, 22)) is None  # 2026 is in the package
+
+
+def test_paused_working_time_moves_a_deadline_over_the_days_off(cal):
+    # Paused from Friday 18:00 to Tuesday 18:00 before National Day week: Fri 6 h, Mon 24 h, Tue 18 h.
+    start, end = at(D(2026, 9, 18), 18), at(D(2026, 9, 22), 18)
+    paused = cal.working_seconds_between(start, end)
+    # 18 Sep (Fri) 6 h, 19-20 Sep: Sat off but Sun 20 Sep is a make-up day (24 h), 21 Sep 24 h, 22 Sep 18 h
+    assert paused == pytest.approx((6 + 24 + 24 + 18) * 3600)
+    due = at(D(2026, 9, 24), 0) + datetime.timedelta(days=1)  # end of Thursday 24 September
+    moved = cal.add_working_seconds(due, paused)
+    # 72 working hours after the end of 24 September: 25-27 Sep and 1-7 Oct are off; 28, 29, 30 Sep
+    assert timezone.localtime(moved) == at(D(2026, 10, 1), 0)
+
+
+def test_module_functions_use_the_current_table(db):
+    assert calendar.working_days_between(at(D(2026, 11, 20)), at(D(2026, 11, 23))) == 1
+    assert timezone.localtime(calendar.add_working_days(at(D(2026, 11, 20)), 1)) == at(D(2026, 11, 24), 0)

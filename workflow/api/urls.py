@@ -1,0 +1,10 @@
+"""API routes of the coordination engine, under /api/ beside the cases'."""
+
+from rest_framework.routers import SimpleRouter
+
+from .views import TaskViewSet
+
+router = SimpleRouter()
+router.register("tasks", TaskViewSet, basename="task")
+
+urlpatterns = router.urls

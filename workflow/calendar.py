@@ -1,0 +1,167 @@
+"""Working days of the Chinese calendar: the one place deadlines are counted.
+
+The ``chinese-calendar`` package knows the official holidays and make-up working days (调休)
+for the years the State Council has published; the ``Holiday`` table, edited in the admin,
+overrides and extends it (a city's own closures, next year's schedule before the package
+knows it). A year neither knows counts Monday to Friday.
+
+Time is counted in whole days of the site's time zone: a working day is the span from one
+local midnight to the next. Deadlines fall at the end of a working day.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+import chinese_calendar
+from django.utils import timezone
+
+DAY = datetime.timedelta(days=1)
+
+
+def _official(day):
+    """True/False from the package, or None when it does not know the year."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return None
+
+
+def official_years():
+    return sorted({d.year for d in chinese_calendar.constants.holidays})
+
+
+@dataclass
+class WorkingCalendar:
+    """The calendar with the overrides loaded once; all arithmetic is in memory."""
+
+    overrides: dict = field(default_factory=dict)  # date -> is a working day
+    override_years: set = field(default_factory=set)
+
+    @classmethod
+    def load(cls):
+        from .models import Holiday
+
+        rows = list(Holiday.objects.values_list("date", "is_working_day"))
+        return cls(overrides=dict(rows), override_years={d.year for d, _working in rows})
+
+    # Days
+
+    def is_working_day(self, day):
+        if day in self.overrides:
+            return self.overrides[day]
+        official = _official(day)
+        if official is not None:
+            return official
+        return day.weekday() < 5
+
+    def year_is_known(self, year):
+        """Whether the year's holidays are known: published in the package, or entered here."""
+        return year in official_years() or year in self.override_years
+
+    def next_working_day(self, day):
+        day += DAY
+        while not self.is_working_day(day):
+            day += DAY
+        return day
+
+    def add_working_days_to_date(self, day, count):
+        """The ``count``-th working day after ``day`` (``day`` itself when count is 0 and it works)."""
+        if count <= 0:
+            return day if self.is_working_day(day) else self.next_working_day(day)
+        for _ in range(count):
+            day = self.next_working_day(day)
+        return day
+
+    def working_days_in(self, first, last):
+        """Working days from ``first`` to ``last``, both included."""
+        count, day = 0, first
+        while day <= last:
+            count += self.is_working_day(day)
+            day += DAY
+        return count
+
+    # Moments
+
+    @staticmethod
+    def local_date(moment):
+        return timezone.localtime(moment).date()
+
+    @staticmethod
+    def start_of(day):
+        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+    def end_of(self, day):
+        return self.start_of(day + DAY)
+
+    def add_working_days(self, moment, count):
+        """The deadline ``count`` working days after ``moment``: the end of that working day."""
+        return self.end_of(self.add_working_days_to_date(self.local_date(moment), count))
+
+    def working_days_between(self, earlier, later):
+        """Working days that began after ``earlier``'s day and by ``later``: how late a deadline is.
+
+        A task due at the end of Friday is 1 working day overdue on Monday (Saturday and
+        Sunday not counting), 0 on Friday itself.
+        """
+        if later <= earlier:
+            return 0
+        first = self.local_date(earlier) + DAY
+        last = self.local_date(later)
+        if first > last:
+            return 0
+        return self.working_days_in(first, last)
+
+    def start_of_working_day_after(self, moment, count):
+        """The midnight that begins the ``count``-th working day after ``moment``'s day."""
+        day = self.local_date(moment)
+        for _ in range(max(count, 1)):
+            day = self.next_working_day(day)
+        return self.start_of(day)
+
+    def working_seconds_between(self, earlier, later):
+        """Time between two moments that fell on working days, in seconds."""
+        if later <= earlier:
+            return 0.0
+        seconds, moment = 0.0, earlier
+        while moment < later:
+            day = self.local_date(moment)
+            day_end = min(self.end_of(day), later)
+            if self.is_working_day(day):
+                seconds += (day_end - moment).total_seconds()
+            moment = day_end
+        return seconds
+
+    def add_working_seconds(self, moment, seconds):
+        """``moment`` moved later by ``seconds`` of working time, skipping the days off."""
+        remaining = float(seconds)
+        while remaining > 0:
+            day = self.local_date(moment)
+            if not self.is_working_day(day):
+                moment = self.start_of(self.next_working_day(day))
+                continue
+            room = (self.end_of(day) - moment).total_seconds()
+            if remaining <= room:
+                return moment + datetime.timedelta(seconds=remaining)
+            remaining -= room
+            moment = self.start_of(self.next_working_day(day))
+        return moment
+
+
+def calendar():
+    """The working calendar with the current holiday table."""
+    return WorkingCalendar.load()
+
+
+def add_working_days(moment, count):
+    return calendar().add_working_days(moment, count)
+
+
+def working_days_between(earlier, later):
+    return calendar().working_days_between(earlier, later)
+
+
+def next_year_unknown(today=None):
+    """The coming year, when nobody knows its holidays yet (to warn the secretariat); else None."""
+    today = today or timezone.localdate()
+    year = today.year + 1
+    return None if calendar().year_is_known(year) else year

@@ -1,0 +1,346 @@
+"""The flows: graphs only. Each step's work is a service; each human step gets a clock.
+
+Blocker coordination, pre-work approval, supervision orders and interviews, in viewflow 2.4
+with the select-for-update lock. Steps tied to a record's state machine (a blocker's
+triage, resolution and close-out; a pre-work item's approval) finish when the record
+changes, through cases' ``record_changed`` hook (workflow/hooks.py).
+"""
+
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow, lock
+
+from cases.models import BlockerState
+
+from . import services, views
+from .models import (
+    BlockerProcess,
+    InterviewProcess,
+    PreworkProcess,
+    SupervisionOrder,
+    SupervisionProcess,
+    TaskKind,
+)
+from .nodes import CeleryJob, DataSplit
+from .permissions import INTERVIEW_APPROVER, SECRETARIAT_TASK, SUPERVISOR_TASK, ScopedFlow, unit_task
+
+TRIAGE_DAYS = 2
+VERIFY_DAYS = 2
+RESOLVE_DAYS = 10  # when the triage set no due date
+EVALUATE_DAYS = 3
+APPROVE_DAYS = 2
+SCHEDULE_DAYS = 3
+MINUTES_DAYS = 2
+FOLLOW_UP_DAYS = 5
+
+
+def secretariat(activation):
+    return SECRETARIAT_TASK
+
+
+def supervisors(activation):
+    return SUPERVISOR_TASK
+
+
+def interview_approvers(activation):
+    return INTERVIEW_APPROVER
+
+
+# .Permission() takes plain callables (viewflow resolves no ``this`` there).
+
+
+def input_unit(activation):
+    return unit_task(activation.task.data["unit"])
+
+
+def blocker_lead_unit(activation):
+    return unit_task(activation.process.blocker.lead_unit_id)
+
+
+def approving_unit(activation):
+    return unit_task(activation.process.item.approving_unit_id)
+
+
+def order_addressee(activation):
+    return unit_task(activation.process.order.unit_id)
+
+
+class BlockerFlow(ScopedFlow):
+    process_class = BlockerProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Blocker coordination")
+    process_description = _("Triage, the cooperating units' input, resolution and close-out of a blocker.")
+
+    start = flow.StartHandle(this.begin).Next(this.triage)
+    triage = (
+        flow.View(views.StepView.as_view())
+        .Annotation(title=_("Triage the blocker"))
+        .Permission(secretariat)
+        .onCreate(this.start_clock)
+        .Next(this.after_triage)
+    )
+    after_triage = flow.If(this.is_assigned).Then(this.has_inputs).Else(this.dismissed)
+    has_inputs = flow.If(this.needs_inputs).Then(this.inputs).Else(this.resolution)
+    inputs = DataSplit().Next(this.give_input, data_source=this.cooperating_units)
+    give_input = (
+        flow.View(views.StepView.as_view())
+        .Annotation(title=_("Give your unit's input on the blocker"))
+        .Permission(input_unit)
+        .onCreate(this.start_clock)
+        .Next(this.inputs_in)
+    )
+    inputs_in = flow.Join().Next(this.resolution)
+    # Not named "resolve": this.resolve is viewflow's own method.
+    resolution = (
+        flow.View(views.StepView.as_view())
+        .Annotation(title=_("Resolve the blocker"))
+        .Permission(blocker_lead_unit)
+        .onCreate(this.start_clock)
+        .Next(this.verify)
+    )
+    verify = (
+        flow.View(views.StepView.as_view())
+        .Annotation(title=_("Verify and close out the blocker"))
+        .Permission(secretariat)
+        .onCreate(this.start_clock)
+        .Next(this.after_verify)
+    )
+    after_verify = flow.If(this.is_closed_out).Then(this.closed).Else(this.resolution)
+    closed = flow.End()
+    dismissed = flow.End()
+
+    def begin(self, activation, blocker):
+        activation.process.blocker = blocker
+        activation.process.project = blocker.project
+        return activation.process
+
+    def blocker(self, activation):
+        return activation.process.blocker
+
+    def is_assigned(self, activation):
+        return self.blocker(activation).state == BlockerState.ASSIGNED
+
+    def needs_inputs(self, activation):
+        return self.blocker(activation).cooperating_units.exists()
+
+    def cooperating_units(self, activation):
+        return [{"unit": unit.pk} for unit in self.blocker(activation).cooperating_units.order_by("pk")]
+
+    def is_closed_out(self, activation):
+        return self.blocker(activation).state == BlockerState.CLOSED_OUT
+
+    def start_clock(self, activation):
+        blocker = self.blocker(activation)
+        node = activation.flow_task.name
+        common = {"task": activation.task, "project": blocker.project}
+        title = blocker.title
+        if node in ("triage", "verify"):
+            kind = TaskKind.BLOCKER_TRIAGE if node == "triage" else TaskKind.BLOCKER_VERIFY
+            unit = services.secretariat_unit() or blocker.project.lead_unit
+            days = TRIAGE_DAYS if node == "triage" else VERIFY_DAYS
+            return services.clock_start(kind=kind, unit=unit, title=title, working_days=days, **common)
+        unit_id = activation.task.data["unit"] if node == "give_input" else blocker.lead_unit_id
+        kind = TaskKind.BLOCKER_INPUT if node == "give_input" else TaskKind.BLOCKER_RESOLVE
+        due = {"due_at": services.end_of_day(blocker.due_on)} if blocker.due_on else {"working_days": RESOLVE_DAYS}
+        return services.clock_start(kind=kind, unit_id=unit_id, title=title, **due, **common)
+
+
+class PreworkFlow(ScopedFlow):
+    process_class = PreworkProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Pre-work approval")
+    process_description = _("The approving unit handles a pre-work item within its statutory time limit.")
+
+    start = flow.StartHandle(this.begin).Next(this.approve)
+    approve = (
+        flow.View(views.StepView.as_view())
+        .Annotation(title=_("Approve the pre-work item"))
+        .Permission(approving_unit)
+        .onCreate(this.start_clock)
+        .Next(this.done)
+    )
+    done = flow.End()
+
+    def begin(self, activation, item):
+        activation.process.item = item
+        activation.process.project = item.project
+        return activation.process
+
+    def start_clock(self, activation):
+        item = activation.process.item
+        return services.clock_start(
+            task=activation.task,
+            kind=TaskKind.PREWORK,
+            project=item.project,
+            unit_id=item.approving_unit_id,
+            title=item.label,
+            working_days=item.statutory_days,
+        )
+
+
+class SupervisionFlow(ScopedFlow):
+    process_class = SupervisionProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Supervision order")
+    process_description = _("A unit answers a supervision order with a plan; the supervisor evaluates it.")
+
+    start = flow.StartHandle(this.begin).Next(this.deliver)
+    deliver = CeleryJob(this.send_order).OnError(this.delivery_failed).Next(this.respond)
+    delivery_failed = flow.Function(this.note_delivery_failure).Next(this.respond)
+    respond = (
+        flow.View(views.StepView.as_view())
+        .Annotation(title=_("Answer the supervision order"))
+        .Permission(order_addressee)
+        .onCreate(this.start_clock)
+        .Next(this.evaluate)
+    )
+    evaluate = (
+        flow.View(views.StepView.as_view())
+        .Annotation(title=_("Evaluate the rectification plan"))
+        .Permission(supervisors)
+        .onCreate(this.start_clock)
+        .Next(this.after_evaluate)
+    )
+    after_evaluate = flow.If(this.is_closed).Then(this.closed).Else(this.reissue)
+    reissue = flow.Function(this.reissue_order).Next(this.reissued)
+    closed = flow.End()
+    reissued = flow.End()
+
+    def begin(self, activation, order):
+        activation.process.order = order
+        activation.process.project = order.project
+        return activation.process
+
+    def send_order(self, activation):
+        return services.deliver_order(activation.process.order)
+
+    def note_delivery_failure(self, activation):
+        services.order_delivery_failed(activation.process.order)
+
+    def is_closed(self, activation):
+        return activation.process.order.state == SupervisionOrder.State.CLOSED
+
+    def reissue_order(self, activation):
+        services.reissue(activation.process.order)
+
+    def start_clock(self, activation):
+        order = activation.process.order
+        title = order.subject
+        if activation.flow_task.name == "respond":
+            return services.clock_start(
+                task=activation.task,
+                kind=TaskKind.SUPERVISION_RESPONSE,
+                project=order.project,
+                unit_id=order.unit_id,
+                title=title,
+                due_at=order.respond_by,
+            )
+        return services.clock_start(
+            task=activation.task,
+            kind=TaskKind.SUPERVISION_EVALUATE,
+            project=order.project,
+            unit=services.supervisor_unit() or order.unit,
+            title=title,
+            working_days=EVALUATE_DAYS,
+        )
+
+
+class InterviewFlow(ScopedFlow):
+    process_class = InterviewProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Interview")
+    process_description = _("An interview of a responsible leader: approval, schedule, minutes, commitments.")
+
+    start = flow.StartHandle(this.begin).Next(this.approve)
+    approve = (
+        flow.View(views.StepView.as_view())
+        .Annotation(title=_("Decide on the proposed interview"))
+        .Permission(interview_approvers)
+        .onCreate(this.start_clock)
+        .Next(this.after_approve)
+    )
+    after_approve = flow.If(this.is_approved).Then(this.schedule).Else(this.not_held)
+    schedule = (
+        flow.View(views.StepView.as_view())
+        .Annotation(title=_("Schedule the interview"))
+        .Permission(secretariat)
+        .onCreate(this.start_clock)
+        .Next(this.invite)
+    )
+    invite = CeleryJob(this.send_invitations).OnError(this.invitations_failed).Next(this.hold)
+    invitations_failed = flow.Function(this.note_invitation_failure).Next(this.hold)
+    hold = (
+        flow.View(views.InterviewHoldView.as_view())
+        .Annotation(title=_("Record the interview's minutes and commitments"))
+        .Permission(secretariat)
+        .onCreate(this.start_clock)
+        .Next(this.after_hold)
+    )
+    after_hold = flow.If(this.has_commitments).Then(this.commitments).Else(this.follow_up)
+    commitments = DataSplit().Next(this.keep_commitment, data_source=this.commitment_items)
+    keep_commitment = (
+        flow.View(views.StepView.as_view())
+        .Annotation(title=_("Keep a commitment made at an interview"))
+        .Assign(this.commitment_owner)
+        .onCreate(this.start_clock)
+        .Next(this.commitments_kept)
+    )
+    commitments_kept = flow.Join().Next(this.follow_up)
+    follow_up = (
+        flow.View(views.StepView.as_view())
+        .Annotation(title=_("Check that the commitments were kept"))
+        .Permission(secretariat)
+        .onCreate(this.start_clock)
+        .Next(this.closed)
+    )
+    closed = flow.End()
+    not_held = flow.End()
+
+    def begin(self, activation, interview):
+        activation.process.interview = interview
+        activation.process.project = interview.project
+        return activation.process
+
+    def is_approved(self, activation):
+        return activation.process.interview.state == activation.process.interview.State.APPROVED
+
+    def send_invitations(self, activation):
+        services.send_invitations(activation.process.interview)
+        return "sent"
+
+    def note_invitation_failure(self, activation):
+        services.invitation_failed(activation.process.interview)
+
+    def has_commitments(self, activation):
+        return activation.process.interview.commitments.exists()
+
+    def commitment_items(self, activation):
+        return [{"commitment": c.pk} for c in activation.process.interview.commitments.order_by("pk")]
+
+    def commitment_owner(self, activation):
+        return services.commitment_of(activation.task).owner.user
+
+    def start_clock(self, activation):
+        interview = activation.process.interview
+        node = activation.flow_task.name
+        title = f"{interview.leader.name} · {interview.project.code}"
+        common = {"task": activation.task, "project": interview.project, "title": title}
+        if node == "keep_commitment":
+            commitment = services.commitment_of(activation.task)
+            return services.clock_start(
+                kind=TaskKind.COMMITMENT,
+                unit_id=commitment.owner.unit_id,
+                working_days=commitment.working_days,
+                **common,
+            )
+        unit = services.secretariat_unit() or interview.project.lead_unit
+        if node == "hold" and interview.scheduled_at:
+            due = {"due_at": services.working_days_after(interview.scheduled_at, MINUTES_DAYS)}
+        else:
+            due = {"working_days": {"approve": APPROVE_DAYS, "schedule": SCHEDULE_DAYS}.get(node, FOLLOW_UP_DAYS)}
+        kind = {
+            "approve": TaskKind.INTERVIEW_APPROVE,
+            "schedule": TaskKind.INTERVIEW_SCHEDULE,
+            "hold": TaskKind.INTERVIEW_HOLD,
+        }.get(node, TaskKind.FOLLOW_UP)
+        return services.clock_start(kind=kind, unit=unit, **due, **common)

@@ -1,0 +1,465 @@
+"""Pages around the flows: the inbox and queue with due badges, the overdue board, a task's
+deadline page, and the lists of supervision orders and interviews."""
+
+import io
+from collections import Counter, defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import generic
+from openpyxl import Workbook
+from viewflow.utils import viewprop
+from viewflow.workflow import chart
+from viewflow.workflow.fields import get_task_ref
+from viewflow.workflow.flow import FlowViewset
+from viewflow.workflow.flow.views.dashboard import (
+    DashboardProcessListView,
+    DashboardTaskListView,
+    DashboardView,
+)
+from viewflow.workflow.flow.views.list import (
+    WorkflowArchiveListView,
+    WorkflowInboxListView,
+    WorkflowQueueListView,
+)
+from viewflow.workflow.models import Process
+from viewflow.workflow.status import STATUS
+
+from cases import permissions as case_permissions
+from cases.models import KeyProject, Role
+
+from . import selectors, services
+from .calendar import WorkingCalendar
+from .forms import IssueOrderForm, OverdueFilterForm, PauseForm, ProposeInterviewForm
+from .models import TaskClock
+
+
+def due_badge(clock, cal=None):
+    if clock is None:
+        return ""
+    state = selectors.due_state(clock, cal=cal)
+    return format_html(
+        '<span class="kp-due kp-due--{}" title="{}">{}</span>',
+        state.code,
+        timezone.localtime(clock.due_at).strftime("%Y-%m-%d"),
+        state.label,
+    )
+
+
+class ClockColumnsMixin:
+    """Columns that read the task's clock (loaded with the task, no query per row)."""
+
+    def flow_task(self, task):
+        return task.flow_task.task_title
+
+    flow_task.short_description = gettext_lazy("Task")
+
+    def case(self, task):
+        clock = getattr(task, "clock", None)
+        return f"{clock.project.code} {clock.project.name}" if clock else ""
+
+    case.short_description = gettext_lazy("Key project")
+
+    def unit(self, task):
+        clock = getattr(task, "clock", None)
+        return clock.unit.name if clock else ""
+
+    unit.short_description = gettext_lazy("Unit")
+
+    def due(self, task):
+        # One calendar per request, not a holiday query per row.
+        if not hasattr(self, "_calendar"):
+            self._calendar = WorkingCalendar.load()
+        return due_badge(getattr(task, "clock", None), self._calendar)
+
+    due.short_description = gettext_lazy("Deadline")
+
+    def deadline_page(self, task):
+        return format_html('<a href="/workflow/tasks/{}/">{}</a>', task.pk, _("deadline"))
+
+    deadline_page.short_description = gettext_lazy("Breach history")
+
+
+class InboxView(ClockColumnsMixin, WorkflowInboxListView):
+    columns = ("task_id", "flow_task", "case", "due", "deadline_page")
+
+    @viewprop
+    def queryset(self):
+        return selectors.inbox(self.request.user)
+
+
+class QueueView(ClockColumnsMixin, WorkflowQueueListView):
+    columns = ("task_id", "flow_task", "case", "unit", "due", "deadline_page")
+
+    @viewprop
+    def queryset(self):
+        return selectors.queue(self.request.user)
+
+
+class ArchiveView(ClockColumnsMixin, WorkflowArchiveListView):
+    columns = ("task_id", "flow_task", "case", "finished")
+
+    @viewprop
+    def queryset(self):
+        return self.model._default_manager.archive(self.flow_classes, self.request.user).select_related(
+            "process", "clock__project"
+        )
+
+
+# A task's deadline
+
+
+class TaskClockView(LoginRequiredMixin, generic.TemplateView):
+    """A task's deadline and breach: due when, each rung fired and who was told, the pauses."""
+
+    template_name = "workflow/task_clock.html"
+    viewset = None
+
+    def get_task(self):
+        task = selectors.task_for(self.request.user, self.kwargs["pk"])
+        if task is None:
+            raise Http404
+        return task
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        task = self.get_task()
+        context.update(selectors.task_context(task, task.process.coerced))
+        clock = context.get("clock")
+        context.update(
+            {
+                "task": task,
+                "can_act": services.can_act(self.request.user, task),
+                "task_url": task.flow_task.reverse("index", args=[task.process_id, task.pk]),
+                "can_pause": clock is not None and services.may_pause(self.request.user, clock),
+                "pause_form": PauseForm(),
+            }
+        )
+        return context
+
+
+class PauseView(LoginRequiredMixin, generic.View):
+    def post(self, request, pk):
+        task = selectors.task_for(request.user, pk)
+        clock = TaskClock.objects.filter(task_id=pk).first() if task else None
+        if clock is None:
+            raise Http404
+        try:
+            if request.POST.get("action") == "resume":
+                services.clock_resume(clock=clock, actor=request.user)
+                messages.success(request, _("The clock runs again; the deadline moved by the time it stood."))
+            else:
+                form = PauseForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(form.errors.get("reason", [_("Say why the clock stops.")])[0])
+                services.clock_pause(clock=clock, actor=request.user, reason=form.cleaned_data["reason"])
+                messages.success(request, _("The clock is paused."))
+        except PermissionDenied:
+            raise
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return HttpResponseRedirect(f"/workflow/tasks/{pk}/")
+
+
+# The overdue board
+
+
+LEVEL_LABELS = {
+    None: gettext_lazy("not escalated yet"),
+    0: gettext_lazy("0 · owner reminded"),
+    1: gettext_lazy("1 · unit head told"),
+    2: gettext_lazy("2 · leader told"),
+    3: gettext_lazy("3 · supervision order"),
+    4: gettext_lazy("4 · interview proposed"),
+}
+GROUPINGS = {"unit": gettext_lazy("unit"), "leader": gettext_lazy("responsible leader"), "level": gettext_lazy("level")}
+
+
+def group_of(clock, grouping):
+    if grouping == "leader":
+        leader = clock.project.responsible_leader
+        return leader.name if leader else _("no responsible leader")
+    if grouping == "level":
+        return str(LEVEL_LABELS.get(clock.level, clock.level))
+    return clock.unit.name
+
+
+class OverdueBoardView(LoginRequiredMixin, generic.TemplateView):
+    template_name = "workflow/overdue_board.html"
+    viewset = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and case_permissions.role_of(request.user) not in case_permissions.INTERNAL:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def rows(self):
+        """The filtered rows, and the filter form (its errors shown, the rows unfiltered, when invalid)."""
+        form = OverdueFilterForm(self.request.GET or None)
+        filters = form.filters() if form.is_valid() else {}
+        return form, selectors.overdue_board(
+            self.request.user, order=self.request.GET.get("order", "-overdue"), **filters
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        grouping = self.request.GET.get("group", "unit")
+        grouping = grouping if grouping in GROUPINGS else "unit"
+        order = self.request.GET.get("order", "-overdue")
+        form, rows = self.rows()
+        groups = defaultdict(list)
+        for clock in rows:
+            groups[group_of(clock, grouping)].append(clock)
+        levels = Counter(clock.level for clock in rows)
+        context.update(
+            {
+                "rows": rows,
+                "groups": sorted(groups.items(), key=lambda item: -len(item[1])),
+                "grouping": grouping,
+                "groupings": GROUPINGS.items(),
+                "order": order,
+                "filter_form": form,
+                "query": self.request.GET.urlencode(),
+                "level_counts": [(LEVEL_LABELS[level], levels.get(level, 0)) for level in LEVEL_LABELS],
+                "total": len(rows),
+                "can_issue": case_permissions.role_of(self.request.user) in (Role.SUPERVISOR, Role.SECRETARIAT),
+            }
+        )
+        return context
+
+
+class OverdueExportView(OverdueBoardView):
+    def get(self, request, *args, **kwargs):
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = _("Overdue tasks")
+        sheet.append(
+            [
+                capfirst(_("task")),
+                capfirst(_("key project")),
+                capfirst(_("unit")),
+                capfirst(_("responsible leader")),
+                _("Due"),
+                _("Working days overdue"),
+                _("Level"),
+            ]
+        )
+        for clock in self.rows()[1]:
+            sheet.append(
+                [
+                    clock.display_title,
+                    f"{clock.project.code} {clock.project.name}",
+                    clock.unit.name,
+                    clock.project.responsible_leader.name if clock.project.responsible_leader else "",
+                    timezone.localtime(clock.due_at).strftime("%Y-%m-%d"),
+                    clock.due.overdue_days,
+                    "" if clock.level is None else clock.level,
+                ]
+            )
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        response = HttpResponse(
+            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="overdue-{timezone.localdate():%Y%m%d}.xlsx"'
+        return response
+
+
+# Supervision orders and interviews
+
+
+class ListPage(LoginRequiredMixin, generic.TemplateView):
+    viewset = None
+    selector = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and case_permissions.role_of(request.user) not in case_permissions.INTERNAL:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        queryset = type(self).selector(self.request.user)
+        state = self.request.GET.get("state")
+        if state:
+            queryset = queryset.filter(state=state)
+        context["page"] = Paginator(queryset, 25).get_page(self.request.GET.get("page"))
+        context["state"] = state or ""
+        context["states"] = queryset.model.State.choices
+        return context
+
+
+class OrderListView(ListPage):
+    template_name = "workflow/order_list.html"
+    selector = staticmethod(selectors.supervision_orders)
+
+
+class InterviewListView(ListPage):
+    template_name = "workflow/interview_list.html"
+    selector = staticmethod(selectors.interviews)
+
+
+class OrderDetailView(LoginRequiredMixin, generic.TemplateView):
+    template_name = "workflow/order_detail.html"
+    viewset = None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["order"] = get_object_or_404(selectors.supervision_orders(self.request.user), pk=self.kwargs["pk"])
+        return context
+
+
+class InterviewDetailView(LoginRequiredMixin, generic.TemplateView):
+    template_name = "workflow/interview_detail.html"
+    viewset = None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["interview"] = get_object_or_404(selectors.interviews(self.request.user), pk=self.kwargs["pk"])
+        return context
+
+
+class ProjectActionView(LoginRequiredMixin, generic.FormView):
+    """A supervisor's act on a case: issue a supervision order, propose an interview."""
+
+    template_name = "workflow/project_action.html"
+    viewset = None
+    title = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if case_permissions.role_of(request.user) not in (Role.SUPERVISOR, Role.SECRETARIAT):
+            raise PermissionDenied
+        self.project = get_object_or_404(KeyProject, pk=kwargs["project"])
+        self.clock = TaskClock.objects.filter(pk=request.GET.get("clock") or request.POST.get("clock") or 0).first()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.clock is not None:
+            initial.update({"subject": self.clock.title, "unit": self.clock.unit_id})
+        return initial
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "project": self.project, "clock": self.clock, "title": self.title}
+
+    def form_valid(self, form):
+        try:
+            target = self.act(form.cleaned_data)
+        except ValidationError as error:
+            for field, errors in getattr(error, "message_dict", {None: error.messages}).items():
+                form.add_error(field if field in form.fields else None, errors)
+            return self.form_invalid(form)
+        return HttpResponseRedirect(target)
+
+
+class IssueOrderView(ProjectActionView):
+    form_class = IssueOrderForm
+
+    @property
+    def title(self):
+        return _("Issue a supervision order")
+
+    def act(self, data):
+        order = services.issue_order(
+            project=self.project, unit=data["unit"], subject=data["subject"], actor=self.request.user, clock=self.clock
+        )
+        messages.success(self.request, _("Supervision order %(number)s was issued.") % {"number": order.number})
+        return f"/workflow/orders/{order.pk}/"
+
+
+class ProposeInterviewView(ProjectActionView):
+    form_class = ProposeInterviewForm
+
+    @property
+    def title(self):
+        return _("Propose an interview")
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.project.responsible_leader_id:
+            initial["leader"] = self.project.responsible_leader_id
+        return initial
+
+    def act(self, data):
+        interview = services.propose_interview(
+            project=self.project,
+            leader=data["leader"],
+            reason=data["reason"],
+            actor=self.request.user,
+            unit=self.clock.unit if self.clock else None,
+            clock=self.clock,
+        )
+        messages.success(self.request, _("The interview was proposed for approval."))
+        return f"/workflow/interviews/{interview.pk}/"
+
+
+
+# viewflow's per-flow pages, scoped like everything else
+
+
+class ScopedDashboardView(DashboardView):
+    """viewflow's kanban of a flow, showing only the processes the reader may see."""
+
+    def get_context_data(self, **kwargs):
+        sorted_nodes, _unused = chart.topsort(self.flow_class)
+        available = self.flow_class.task_class._default_manager.filter(
+            process__flow_class=self.flow_class, process__in=Process.objects.filter(selectors.process_scope(self.request.user))
+        ).select_related("process")
+        columns = [
+            {
+                "node": node,
+                "node_ref": get_task_ref(node),
+                "tasks": available.filter(Q(finished__isnull=True) | Q(status=STATUS.ERROR), flow_task=node)[
+                    : self.MAX_ROWS
+                ],
+            }
+            for node in sorted_nodes
+            if node.task_type in ["HUMAN", "JOB", "SUBPROCESS"]
+        ]
+        end_nodes = [node for node in sorted_nodes if node.task_type in ["END"]]
+        start_nodes = [
+            {"node": node, "can_execute": node.can_execute(self.request.user)}
+            for node in self.flow_class.instance.get_start_nodes()
+        ]
+        return super(DashboardView, self).get_context_data(
+            columns=columns,
+            start_nodes=start_nodes,
+            end_nodes=end_nodes,
+            finished=available.filter(finished__isnull=False, flow_task__in=end_nodes)[: self.MAX_ROWS],
+            **kwargs,
+        )
+
+
+class ScopedProcessListView(DashboardProcessListView):
+    def get_queryset(self):
+        return super().get_queryset().filter(selectors.process_scope(self.request.user))
+
+
+class ScopedTaskListView(DashboardTaskListView):
+    @viewprop
+    def queryset(self):
+        return (
+            self.model._default_manager.filter(
+                process__flow_class=self.flow_class,
+                process__in=Process.objects.filter(selectors.process_scope(self.request.user)),
+            )
+            .select_related("process")
+        )
+
+
+class ScopedFlowViewset(FlowViewset):
+    dashboard_view_class = ScopedDashboardView
+    process_list_view_class = ScopedProcessListView
+    task_list_view_class = ScopedTaskListView
