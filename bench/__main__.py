@@ -17,9 +17,12 @@ from .environment import setup_django
 BENCHMARKS = {
     "pages": "bench.pages",
     "notifications": "bench.notifications",
+    "escalation": "bench.escalation",
 }
 # The services a benchmark needs, used when the environment names none.
 SERVICES = {
+    # Deliveries are enqueued, never run: the benchmark measures the escalating, not the sending.
+    "escalation": {"CELERY_BROKER_URL": "memory://"},
     "notifications": {
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/keyprojects",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",

@@ -10,6 +10,7 @@ local midnight to the next. Deadlines fall at the end of a working day.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 
 import chinese_calendar
@@ -18,8 +19,10 @@ from django.utils import timezone
 DAY = datetime.timedelta(days=1)
 
 
+@functools.lru_cache(maxsize=8192)
 def _official(day):
-    """True/False from the package, or None when it does not know the year."""
+    """True/False from the package, or None when it does not know the year (cached: the
+    package checks every date against its whole table, and the ladder asks thousands)."""
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:

@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -169,12 +169,46 @@ def escalate_batch(clock_ids, *, now=None):
     mine = list(Escalation.objects.filter(batch=batch).order_by("pk"))
     if mine:
         _act(mine, {clock.pk: clock for clock in clocks}, now, cal)
+    for row in new_rows:
+        fired[row.clock_id].add(row.step_id)
     for clock in clocks:
-        fired[clock.pk].update(row.step_id for row in new_rows if row.clock_id == clock.pk)
         plan_next(clock, steps, fired[clock.pk], cal)
         clock.claimed_until = None
-    TaskClock.objects.bulk_update(clocks, ["next_step", "next_fire_at", "claimed_until"])
+    update_many(TaskClock, clocks, ["next_step", "next_fire_at", "claimed_until"])
     return mine
+
+
+def update_many(model, rows, fields):
+    """Save ``fields`` of many rows, each with its own values, in one UPDATE ... FROM (VALUES ...).
+
+    Django's ``bulk_update`` builds a CASE expression per field and row, which costs a burst
+    of five hundred clocks more time in Python than the database spends on it. PostgreSQL and
+    SQLite (3.33+) both name the columns of a VALUES list column1, column2, ...
+    """
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = [model._meta.get_field(name) for name in fields]
+    typed = connection.vendor == "postgresql"  # its VALUES need types; SQLite's take any
+
+    def value(position, field):
+        reference = f"v.column{position}"
+        return f"CAST({reference} AS {field.cast_db_type(connection)})" if typed else reference
+
+    assignments = ", ".join(f"{quote(field.column)} = {value(n + 2, field)}" for n, field in enumerate(columns))
+    row_placeholder = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+    params = []
+    for row in rows:
+        params.append(row.pk)
+        params.extend(field.get_db_prep_save(getattr(row, field.attname), connection) for field in columns)
+    sql = (
+        f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row_placeholder] * len(rows))}) AS v "
+        f"WHERE {table}.{quote(model._meta.pk.column)} = v.column1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _act(escalations, clocks, now, cal):
@@ -257,7 +291,7 @@ def _act(escalations, clocks, now, cal):
                 )
                 outbox.append((people, "interview_proposed", {**context, "leader": leader.name}, link))
         escalation.told = [_person_label(p) for p in people if p is not None]
-    Escalation.objects.bulk_update(escalations, ["told"])
+    update_many(Escalation, escalations, ["told"])
     if orders:
         from . import services
 

@@ -22,7 +22,13 @@ from .models import (
     TaskKind,
 )
 from .nodes import CeleryJob, DataSplit
-from .permissions import INTERVIEW_APPROVER, SECRETARIAT_TASK, SUPERVISOR_TASK, ScopedFlow, unit_task
+from .permissions import (
+    INTERVIEW_APPROVER,
+    SECRETARIAT_TASK,
+    SUPERVISOR_TASK,
+    ScopedFlow,
+    unit_task,
+)
 
 TRIAGE_DAYS = 2
 VERIFY_DAYS = 2

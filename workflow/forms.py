@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cases.models import BLOCKER_OPEN, Blocker, Person, Role, Unit, UnitKind
 
@@ -150,7 +151,7 @@ class InterviewHoldForm(forms.Form):
 
 class CommitmentRowForm(forms.Form):
     text = forms.CharField(label=_("Commitment"), max_length=300, required=False)
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=Person.objects.none(), required=False)
+    owner = forms.ModelChoiceField(label=pgettext_lazy("commitment", "Owner"), queryset=Person.objects.none(), required=False)
     working_days = forms.IntegerField(label=_("Working days"), required=False, **WORKING_DAYS)
 
     def __init__(self, *args, **kwargs):
@@ -207,7 +208,7 @@ class OverdueFilterForm(forms.Form):
 
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
     leader = forms.ModelChoiceField(label=_("Responsible leader"), queryset=Person.objects.none(), required=False)
-    level = forms.ChoiceField(label=_("Level"), choices=LEVELS, required=False)
+    level = forms.ChoiceField(label=pgettext_lazy("escalation", "Level"), choices=LEVELS, required=False)
     min_days = forms.IntegerField(label=_("At least working days overdue"), min_value=0, required=False)
 
     def __init__(self, *args, **kwargs):

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from viewflow.workflow.models import Process
 
 
@@ -67,7 +68,7 @@ class EscalationStep(models.Model):
     """One rung of the ladder for a kind of task. A kind without rungs of its own uses the default's."""
 
     kind = models.CharField(_("kind of task"), max_length=40, choices=TaskKind.choices, default=TaskKind.DEFAULT)
-    level = models.PositiveSmallIntegerField(_("level"), validators=[MaxValueValidator(9)])
+    level = models.PositiveSmallIntegerField(pgettext_lazy("escalation", "level"), validators=[MaxValueValidator(9)])
     trigger = models.CharField(_("when"), max_length=20, choices=Trigger.choices)
     amount = models.DecimalField(
         _("amount"),
@@ -114,7 +115,7 @@ class TaskClock(models.Model):
     title = models.CharField(_("subject"), max_length=250, help_text=_("What the task is about."))
     started_at = models.DateTimeField(_("started at"))
     working_days = models.PositiveSmallIntegerField(_("time allowed (working days)"))
-    due_at = models.DateTimeField(_("due at"))
+    due_at = models.DateTimeField(pgettext_lazy("deadline", "due at"))
     paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
     pause_reason = models.CharField(_("reason for the pause"), max_length=300, blank=True)
     paused_seconds = models.FloatField(_("working time paused (seconds)"), default=0)
@@ -152,7 +153,7 @@ class Escalation(models.Model):
 
     clock = models.ForeignKey(TaskClock, verbose_name=_("task"), on_delete=models.CASCADE, related_name="escalations")
     step = models.ForeignKey(EscalationStep, verbose_name=_("step"), on_delete=models.PROTECT, related_name="+")
-    level = models.PositiveSmallIntegerField(_("level"))
+    level = models.PositiveSmallIntegerField(pgettext_lazy("escalation", "level"))
     action = models.CharField(_("what happened"), max_length=30, choices=Action.choices)
     fired_at = models.DateTimeField(_("fired at"))
     due_at = models.DateTimeField(_("the task was due at"))

@@ -15,13 +15,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views import generic
 from openpyxl import Workbook
 from viewflow.utils import viewprop
 from viewflow.workflow import chart
 from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.flow import FlowViewset
+from viewflow.workflow.flow.views import filters
 from viewflow.workflow.flow.views.dashboard import (
     DashboardProcessListView,
     DashboardTaskListView,
@@ -90,8 +91,18 @@ class ClockColumnsMixin:
     deadline_page.short_description = gettext_lazy("Breach history")
 
 
+class TaskListFilter(filters.FlowUserTaskListFilter):
+    """viewflow's inbox and queue filters without its process drop-down, which lists every
+    process with a task in the list: thousands of options in a busy unit's queue."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters.pop("process")
+
+
 class InboxView(ClockColumnsMixin, WorkflowInboxListView):
     columns = ("task_id", "flow_task", "case", "due", "deadline_page")
+    filterset_class = TaskListFilter
 
     @viewprop
     def queryset(self):
@@ -100,6 +111,7 @@ class InboxView(ClockColumnsMixin, WorkflowInboxListView):
 
 class QueueView(ClockColumnsMixin, WorkflowQueueListView):
     columns = ("task_id", "flow_task", "case", "unit", "due", "deadline_page")
+    filterset_class = TaskListFilter
 
     @viewprop
     def queryset(self):
@@ -182,7 +194,7 @@ LEVEL_LABELS = {
     3: gettext_lazy("3 · supervision order"),
     4: gettext_lazy("4 · interview proposed"),
 }
-GROUPINGS = {"unit": gettext_lazy("unit"), "leader": gettext_lazy("responsible leader"), "level": gettext_lazy("level")}
+GROUPINGS = {"unit": gettext_lazy("unit"), "leader": gettext_lazy("responsible leader"), "level": pgettext_lazy("escalation", "level")}
 
 
 def group_of(clock, grouping):
@@ -251,7 +263,7 @@ class OverdueExportView(OverdueBoardView):
                 capfirst(_("responsible leader")),
                 _("Due"),
                 _("Working days overdue"),
-                _("Level"),
+                pgettext("escalation", "Level"),
             ]
         )
         for clock in self.rows()[1]:
@@ -444,7 +456,8 @@ class ScopedDashboardView(DashboardView):
 
 class ScopedProcessListView(DashboardProcessListView):
     def get_queryset(self):
-        return super().get_queryset().filter(selectors.process_scope(self.request.user))
+        queryset = super().get_queryset().filter(selectors.process_scope(self.request.user))
+        return queryset if queryset.ordered else queryset.order_by("-created", "-pk")
 
 
 class ScopedTaskListView(DashboardTaskListView):
