@@ -104,8 +104,9 @@ def overdue_days(clock, now, cal):
 def sweep(*, now=None, limit=None, enqueue=None):
     """Find the clocks with a rung due (one indexed query), lease them, and batch them.
 
-    ``enqueue`` receives each batch of clock ids (default: a celery task per batch, after
-    commit). Returns how many clocks were handed out.
+    By default each batch becomes a celery task, published after commit; ``enqueue``, when
+    given, receives each batch of clock ids at once instead (the ``escalate`` command and
+    the benchmark run the batches in their own process). Returns how many clocks were handed out.
     """
     from . import tasks
 
@@ -121,9 +122,11 @@ def sweep(*, now=None, limit=None, enqueue=None):
         return 0
     TaskClock.objects.filter(pk__in=ids).update(claimed_until=now + LEASE)
     batches = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
-    send = enqueue or (lambda batch: tasks.escalate_batch.apply_async((batch,)))
     for batch in batches:
-        transaction.on_commit(lambda batch=batch: send(batch))
+        if enqueue is not None:
+            enqueue(batch)
+        else:
+            transaction.on_commit(lambda batch=batch: tasks.escalate_batch.apply_async((batch,)))
     return len(ids)
 
 

@@ -31,6 +31,7 @@ def test_escalation_benchmark_fires_each_due_task_once_on_both_sides():
     assert result["batches"] == 2
     assert 0 < result["queries_per_batch"] <= 40
     assert result["queries"] < 2 * result["queries_per_batch"] + 10
+    assert result["queries_per_500"] <= 40
     # viewflow's dispatcher pays per timer, so its count grows with the burst
     assert result["viewflow_queries"] >= 600
     assert result["seconds"] > 0 and result["viewflow_seconds"] > 0 and result["speedup"] > 0

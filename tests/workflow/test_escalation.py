@@ -1,9 +1,11 @@
 """The ladder: each rung fires once, at the right working day, across holidays and make-up days."""
 
 import datetime
+import io
 
 import pytest
 import time_machine
+from django.core.management import call_command
 from django.utils import timezone
 
 from cases.models import PreworkItem, Stage
@@ -123,3 +125,17 @@ def test_a_finished_task_stops_its_clock(org, clock, django_capture_on_commit_ca
     assert clock.closed_at is not None and clock.next_fire_at is None
     sweep_at(local(D(2026, 11, 30)), django_capture_on_commit_callbacks)
     assert fired(clock) == []
+
+
+def test_the_escalate_command_fires_what_is_due_now_and_nothing_twice(org, clock):
+    # Given the approval task one working day overdue (14 October 2026, the morning)
+    with time_machine.travel(local(D(2026, 10, 14), 9), tick=False):
+        # When an operator runs the command twice
+        first, second = io.StringIO(), io.StringIO()
+        call_command("escalate", stdout=first)
+        call_command("escalate", stdout=second)
+
+    # Then the reminders and the unit head's rung fired once, and the second run found nothing
+    assert fired(clock) == [(0, Action.REMIND_OWNER), (0, Action.REMIND_OWNER), (1, Action.TELL_UNIT_HEAD)]
+    assert "1 tasks had a rung due; 3 escalations fired." in first.getvalue()
+    assert "0 tasks had a rung due; 0 escalations fired." in second.getvalue()
