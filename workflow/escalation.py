@@ -69,16 +69,20 @@ def rung_moment(clock, step, cal):
     return cal.start_of_working_day_after(due - INSTANT, int(step.amount))
 
 
-def plan_next(clock, steps, fired_steps, cal):
+def rung_moments(clock, steps, cal):
+    """Each rung of the clock's ladder with the moment it falls due (None: not for this clock)."""
+    return [(step, rung_moment(clock, step, cal)) for step in ladder(clock.kind, steps)]
+
+
+def plan_next(clock, steps, fired_steps, cal, moments=None):
     """Set the clock's next rung and its moment (none while paused or closed)."""
     clock.next_step, clock.next_fire_at = None, None
     if clock.paused_at or clock.closed_at:
         return clock
     candidates = []
-    for step in ladder(clock.kind, steps):
+    for step, moment in moments if moments is not None else rung_moments(clock, steps, cal):
         if step.pk in fired_steps:
             continue
-        moment = rung_moment(clock, step, cal)
         if moment is not None:
             candidates.append((moment, step.level, step.pk, step))
     if candidates:
@@ -149,13 +153,12 @@ def escalate_batch(clock_ids, *, now=None):
     fired = defaultdict(set)
     for clock_id, step_id in Escalation.objects.filter(clock__in=clocks).values_list("clock_id", "step_id"):
         fired[clock_id].add(step_id)
-    new_rows = []
+    new_rows, moments = [], {}
     for clock in clocks:
-        for step in ladder(clock.kind, steps):
-            if step.pk in fired[clock.pk]:
-                continue
-            moment = rung_moment(clock, step, cal)
-            if moment is not None and moment <= now:
+        moments[clock.pk] = rung_moments(clock, steps, cal)
+        days = overdue_days(clock, now, cal)
+        for step, moment in moments[clock.pk]:
+            if step.pk not in fired[clock.pk] and moment is not None and moment <= now:
                 new_rows.append(
                     Escalation(
                         clock=clock,
@@ -164,7 +167,7 @@ def escalate_batch(clock_ids, *, now=None):
                         action=step.action,
                         fired_at=now,
                         due_at=clock.due_at,
-                        overdue_days=overdue_days(clock, now, cal),
+                        overdue_days=days,
                         batch=batch,
                     )
                 )
@@ -175,7 +178,7 @@ def escalate_batch(clock_ids, *, now=None):
     for row in new_rows:
         fired[row.clock_id].add(row.step_id)
     for clock in clocks:
-        plan_next(clock, steps, fired[clock.pk], cal)
+        plan_next(clock, steps, fired[clock.pk], cal, moments[clock.pk])
         clock.claimed_until = None
     update_many(TaskClock, clocks, ["next_step", "next_fire_at", "claimed_until"])
     return mine
