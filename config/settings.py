@@ -246,6 +246,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflow.tasks.sweep",
         "schedule": env.float("ESCALATION_SWEEP_EVERY_SECONDS", default=60.0),
     },
+    "workflow-monthly-lights": {
+        "task": "workflow.tasks.lights_due",
+        "schedule": crontab(hour=7, minute=15),
+    },
     "notifications-daily-digest": {
         "task": "notifications.tasks.send_digests",
         "schedule": crontab(hour=env.int("NOTIFICATIONS_DIGEST_HOUR", default=18), minute=0),

@@ -3,7 +3,16 @@ escalations, supervision orders and interviews."""
 
 from django.contrib import admin
 
-from .models import Escalation, EscalationStep, Holiday, Interview, SupervisionOrder, TaskClock
+from .models import (
+    Escalation,
+    EscalationStep,
+    Holiday,
+    Interview,
+    LightRule,
+    LightSnapshot,
+    SupervisionOrder,
+    TaskClock,
+)
 
 
 @admin.register(Holiday)
@@ -60,3 +69,18 @@ class InterviewAdmin(ReadOnlyAdmin):
     list_display = ["leader", "project", "state", "proposed_at", "scheduled_at"]
     list_filter = ["state", "source"]
     list_select_related = ["leader", "project"]
+
+
+@admin.register(LightRule)
+class LightRuleAdmin(admin.ModelAdmin):
+    list_display = ["measure", "comparison", "threshold", "light", "is_active"]
+    list_filter = ["measure", "light", "is_active"]
+    list_editable = ["is_active"]
+
+
+@admin.register(LightSnapshot)
+class LightSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ["project", "month", "light", "lag", "consecutive_red", "forecast", "interview_proposed"]
+    list_filter = ["month", "light", "forecast"]
+    search_fields = ["project__code", "project__name"]
+    list_select_related = ["project"]

@@ -362,3 +362,84 @@ class InterviewProcess(Process):
     class Meta:
         verbose_name = _("interview process")
         verbose_name_plural = _("interview processes")
+
+
+class Light(models.TextChoices):
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Yellow")
+    RED = "red", _("Red")
+
+
+class LightRule(models.Model):
+    """One rule of the traffic lights: when its check passes the threshold, the case is at least this light."""
+
+    class Check(models.TextChoices):
+        LAG = "lag", _("Investment lags the expected progress (points)")
+        START_MISSED = "start_missed", _("The planned start is missed (months)")
+        TASK_LEVEL = "task_level", _("An open task has reached the escalation level")
+        ORDER_OVERDUE = "order_overdue", _("Supervision orders overdue")
+
+    class Comparison(models.TextChoices):
+        AT_LEAST = "gte", _("at least")
+        MORE_THAN = "gt", _("more than")
+
+    measure = models.CharField(_("check"), max_length=20, choices=Check.choices)
+    comparison = models.CharField(_("comparison"), max_length=3, choices=Comparison.choices)
+    threshold = models.DecimalField(
+        _("threshold"), max_digits=7, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    light = models.CharField(
+        _("light"), max_length=10, choices=[(Light.YELLOW, Light.YELLOW.label), (Light.RED, Light.RED.label)]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("light rule")
+        verbose_name_plural = _("light rules")
+        ordering = ["measure", "light", "threshold"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "comparison", "threshold", "light"], name="uniq_light_rule"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_measure_display()} {self.get_comparison_display()} {self.threshold} → {self.get_light_display()}"
+
+    def holds(self, value):
+        if value is None:
+            return False
+        if self.comparison == self.Comparison.MORE_THAN:
+            return value > self.threshold
+        return value >= self.threshold
+
+
+class LightSnapshot(models.Model):
+    """A case's light for a month, with the reasons that made it and next month's forecast."""
+
+    project = models.ForeignKey(
+        "cases.KeyProject", verbose_name=_("key project"), on_delete=models.CASCADE, related_name="light_snapshots"
+    )
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    light = models.CharField(_("light"), max_length=10, choices=Light.choices)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    expected_progress = models.DecimalField(_("expected progress (%)"), max_digits=6, decimal_places=2)
+    completed_progress = models.DecimalField(
+        _("investment completed against the annual plan (%)"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    lag = models.DecimalField(_("lag (points)"), max_digits=8, decimal_places=2, null=True, blank=True)
+    consecutive_red = models.PositiveSmallIntegerField(_("consecutive red months"), default=0)
+    forecast = models.CharField(_("forecast for next month"), max_length=10, choices=Light.choices)
+    forecast_lag = models.DecimalField(_("forecast lag (points)"), max_digits=8, decimal_places=2, null=True, blank=True)
+    interview_proposed = models.BooleanField(_("interview proposed"), default=False)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("monthly light")
+        verbose_name_plural = _("monthly lights")
+        ordering = ["-month", "project"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "month"], name="uniq_light_per_project_and_month"),
+        ]
+        indexes = [models.Index(fields=["month", "light"], name="light_month_light")]
+
+    def __str__(self):
+        return f"{self.project_id} {self.month:%Y-%m} {self.light}"

@@ -39,10 +39,10 @@ from viewflow.workflow.status import STATUS
 from cases import permissions as case_permissions
 from cases.models import KeyProject, Role
 
-from . import selectors, services
+from . import lights, selectors, services
 from .calendar import WorkingCalendar
 from .forms import IssueOrderForm, OverdueFilterForm, PauseForm, ProposeInterviewForm
-from .models import TaskClock
+from .models import Light, LightSnapshot, TaskClock
 
 
 def due_badge(clock, cal=None):
@@ -476,3 +476,68 @@ class ScopedFlowViewset(FlowViewset):
     dashboard_view_class = ScopedDashboardView
     process_list_view_class = ScopedProcessListView
     task_list_view_class = ScopedTaskListView
+
+
+# Lights
+
+
+class LightsView(LoginRequiredMixin, generic.TemplateView):
+    """The month's lights of the cases the reader may see, with their reasons and forecast."""
+
+    template_name = "workflow/lights.html"
+    viewset = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and case_permissions.role_of(request.user) not in case_permissions.INTERNAL:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        months = selectors.light_months()
+        month = lights.month_param(self.request.GET.get("month")) or (
+            months[0] if months else lights.previous_month(lights.first_of_month(timezone.localdate()))
+        )
+        light = self.request.GET.get("light", "")
+        light = light if light in Light.values else ""
+        page = Paginator(selectors.lights(self.request.user, month, light or None), 50).get_page(
+            self.request.GET.get("page")
+        )
+        for snapshot in page:
+            snapshot.reason_texts = [lights.reason_text(reason) for reason in snapshot.reasons]
+        counts = selectors.light_counts(self.request.user, month)
+        context.update(
+            {
+                "month": month,
+                "months": months,
+                "light": light,
+                "lights": Light.choices,
+                "page": page,
+                "light_counts": [
+                    (value, label, counts[value]) for value, label in reversed(Light.choices)
+                ],
+                "method": lights.FORECAST_METHOD,
+                "can_compute": case_permissions.is_secretariat(self.request.user),
+                "this_month": lights.first_of_month(timezone.localdate()),
+                "headers": {
+                    name: capfirst(LightSnapshot._meta.get_field(name).verbose_name)
+                    for name in ("expected_progress", "completed_progress")
+                },
+            }
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not case_permissions.is_secretariat(request.user):
+            raise PermissionDenied
+        month = lights.month_param(request.POST.get("month"))
+        if month is None or month.year < 2000 or month > lights.first_of_month(timezone.localdate()):
+            messages.error(request, _("Choose a month that has begun, as YYYY-MM."))
+            return HttpResponseRedirect(request.path)
+        computed = lights.lights_compute(month=month)
+        messages.success(
+            request, _("The lights of %(month)s were computed for %(count)s cases.") % {
+                "month": f"{month:%Y-%m}", "count": len(computed)
+            }
+        )
+        return HttpResponseRedirect(f"{request.path}?month={month:%Y-%m}")

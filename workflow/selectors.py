@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Case, Count, F, IntegerField, Max, Prefetch, Q, Value, When
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -210,3 +210,35 @@ def interviews(user):
         .prefetch_related(Prefetch("commitments"))
         .order_by("-proposed_at")
     )
+
+
+LIGHT_ORDER = Case(
+    When(light="red", then=Value(0)), When(light="yellow", then=Value(1)), default=Value(2), output_field=IntegerField()
+)
+
+
+def light_months():
+    """The months that have lights, newest first."""
+    from .models import LightSnapshot
+
+    return list(LightSnapshot.objects.order_by("-month").values_list("month", flat=True).distinct())
+
+
+def lights(user, month, light=None):
+    """``month``'s lights of the cases ``user`` may see, red first, the largest lag first."""
+    from .models import LightSnapshot
+
+    queryset = LightSnapshot.objects.filter(
+        month=month, project__in=KeyProject.objects.filter(case_permissions.project_scope(user))
+    )
+    if light:
+        queryset = queryset.filter(light=light)
+    return queryset.select_related("project", "project__lead_unit", "project__responsible_leader").order_by(
+        LIGHT_ORDER, F("lag").desc(nulls_last=True), "project__code"
+    )
+
+
+def light_counts(user, month):
+    """How many of the cases ``user`` may see are green, yellow and red in ``month``."""
+    counts = dict(lights(user, month).order_by().values_list("light").annotate(n=Count("pk")))
+    return {code: counts.get(code, 0) for code in ("red", "yellow", "green")}

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import escalation, services
+from . import escalation, lights, services
 from .nodes import run_flow_job  # noqa: F401 - registers the flow job task
 
 
@@ -26,3 +26,9 @@ def start_order_flows(order_ids):
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def start_interview_flows(interview_ids):
     services.start_interview_flows(interview_ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def lights_due():
+    """Beat, daily: last month's lights, once, from the sixth working day of this month."""
+    return lights.lights_due()

@@ -52,6 +52,10 @@ class CoordinationApplication(WorkflowAppViewset):
         return path("tasks/<int:pk>/clock/", pages.PauseView.as_view(), name="task_pause")
 
     @property
+    def lights_path(self):
+        return path("lights/", pages.LightsView.as_view(viewset=self), name="lights")
+
+    @property
     def orders_path(self):
         return path("orders/", pages.OrderListView.as_view(viewset=self), name="orders")
 

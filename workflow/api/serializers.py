@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -235,3 +236,54 @@ def context_with_calendar(context):
     from ..calendar import WorkingCalendar
 
     return {**context, "calendar": WorkingCalendar.load(), "now": timezone.now()}
+
+
+class LightReasonSerializer(serializers.Serializer):
+    measure = serializers.CharField()
+    light = serializers.CharField()
+    text = serializers.CharField()
+
+
+class LightSerializer(serializers.Serializer):
+    """A case's light for a month, with the reasons that made it and next month's forecast."""
+
+    project = serializers.SerializerMethodField()
+    month = serializers.DateField()
+    light = serializers.CharField()
+    reasons = serializers.SerializerMethodField()
+    expected_progress = serializers.DecimalField(max_digits=6, decimal_places=2)
+    completed_progress = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    lag = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    consecutive_red = serializers.IntegerField()
+    forecast = serializers.CharField()
+    forecast_lag = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
+    interview_proposed = serializers.BooleanField()
+    computed_at = serializers.DateTimeField()
+
+    @extend_schema_field(ProjectRefSerializer)
+    def get_project(self, snapshot):
+        return {"id": snapshot.project_id, "code": snapshot.project.code, "name": snapshot.project.name}
+
+    @extend_schema_field(LightReasonSerializer(many=True))
+    def get_reasons(self, snapshot):
+        from ..lights import reason_text
+
+        return [
+            {"measure": reason.get("measure", ""), "light": reason.get("light", ""), "text": reason_text(reason)}
+            for reason in snapshot.reasons
+        ]
+
+
+class ComputeLightsSerializer(serializers.Serializer):
+    month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", help_text="YYYY-MM, a month that has begun.")
+
+    def validate_month(self, value):
+        import datetime
+
+        try:
+            month = datetime.date.fromisoformat(f"{value}-01")
+        except ValueError:
+            month = None
+        if month is None or month.year < 2000 or month > timezone.localdate().replace(day=1):
+            raise serializers.ValidationError(_("Choose a month that has begun, as YYYY-MM."))
+        return month

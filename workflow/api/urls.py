@@ -2,9 +2,10 @@
 
 from rest_framework.routers import SimpleRouter
 
-from .views import TaskViewSet
+from .views import LightViewSet, TaskViewSet
 
 router = SimpleRouter()
 router.register("tasks", TaskViewSet, basename="task")
+router.register("lights", LightViewSet, basename="light")
 
 urlpatterns = router.urls

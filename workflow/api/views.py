@@ -15,9 +15,9 @@ from viewflow.workflow.models import Task
 
 from cases import permissions as case_permissions
 
-from .. import selectors, services, steps
+from .. import lights, selectors, services, steps
 from ..forms import OverdueFilterForm
-from ..models import TaskClock
+from ..models import LightSnapshot, TaskClock
 from . import serializers as s
 
 
@@ -197,3 +197,54 @@ def _conflict_reason(task):
         return str(_("This task is done already."))
     return str(_("Someone else has taken this task."))
 
+
+
+class LightViewSet(viewsets.GenericViewSet):
+    """The monthly lights of the cases you may see; the secretariat computes them on demand."""
+
+    permission_classes = [drf_permissions.IsAuthenticated, CoordinationAccess]
+    serializer_class = s.LightSerializer
+    queryset = TaskClock.objects.none()
+    filter_backends = []
+
+    @extend_schema(
+        summary="A month's lights, red first",
+        parameters=[
+            OpenApiParameter("month", str, description="YYYY-MM; the newest month with lights when absent."),
+            OpenApiParameter("light", str, enum=["green", "yellow", "red"], description="Only this light."),
+        ],
+        responses={200: s.LightSerializer(many=True), 400: ERRORS[400]},
+    )
+    def list(self, request):
+        raw = request.query_params.get("month")
+        month = lights.month_param(raw)
+        if raw and month is None:
+            return Response({"month": [_("Choose a month that has begun, as YYYY-MM.")]}, status=400)
+        light = request.query_params.get("light") or None
+        if light not in (None, "green", "yellow", "red"):
+            return Response({"light": [_("One of green, yellow or red.")]}, status=400)
+        if month is None:
+            months = selectors.light_months()
+            month = months[0] if months else None
+        rows = selectors.lights(request.user, month, light) if month else LightSnapshot.objects.none()
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.LightSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Compute a month's lights now (the secretariat)",
+        request=s.ComputeLightsSerializer,
+        responses={
+            200: OpenApiResponse(description="How many cases got a light: {\"month\": \"2026-10\", \"computed\": 80}."),
+            400: ERRORS[400],
+            403: OpenApiResponse(description="Only the secretariat computes lights."),
+        },
+    )
+    @action(detail=False, methods=["post"])
+    def compute(self, request):
+        if not case_permissions.is_secretariat(request.user):
+            raise PermissionDenied(_("Only the secretariat computes lights."))
+        serializer = s.ComputeLightsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        month = serializer.validated_data["month"]
+        computed = lights.lights_compute(month=month)
+        return Response({"month": f"{month:%Y-%m}", "computed": len(computed)})

@@ -1,0 +1,31 @@
+"""``manage.py lights [--month YYYY-MM]``: compute a month's traffic lights now (default: last month).
+
+Beat does it once a month from the sixth working day; ``make run`` calls this after seeding
+the demo so that the lights page has a month to show.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from workflow import lights
+
+
+class Command(BaseCommand):
+    help = "Compute a month's traffic lights for every active case (default: last month)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--month", help="YYYY-MM, a month that has begun (default: last month)")
+
+    def handle(self, *args, month=None, **options):
+        this_month = lights.first_of_month(timezone.localdate())
+        chosen = lights.month_param(month) if month else lights.previous_month(this_month)
+        if chosen is None or chosen.year < 2000 or chosen > this_month:
+            raise CommandError("--month takes a month that has begun, as YYYY-MM.")
+        snapshots = lights.lights_compute(month=chosen)
+        counts = {light: sum(1 for s in snapshots if s.light == light) for light in ("green", "yellow", "red")}
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{chosen:%Y-%m}: {len(snapshots)} cases, {counts['green']} green, "
+                f"{counts['yellow']} yellow, {counts['red']} red."
+            )
+        )
