@@ -279,3 +279,35 @@ def test_the_lights_command_computes_a_month_and_refuses_a_bad_one(case):
             call_command("lights", "--month", "2027-01")
     assert "2026-10: 1 cases, 0 green, 0 yellow, 1 red." in out.getvalue()
     assert LightSnapshot.objects.filter(month=OCTOBER).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("who", "sees"),
+    [
+        ("secretariat", True),
+        ("supervisor", True),
+        ("leader", True),  # the case's responsible leader
+        ("other_leader", False),
+        ("head", True),  # the lead unit's head
+        ("staff", True),
+        ("other_head", False),
+        ("bank", None),  # institutions and owners have no lights page
+        ("owner", None),
+    ],
+)
+def test_lights_follow_role_and_unit(org, case, who, sees):
+    completed(case, 500000)
+    compute(OCTOBER)
+    page_client, api_client = APIClient(), APIClient()
+    with time_machine.travel(TODAY, tick=False):
+        page_client.force_login(getattr(org, who).user)
+        api_client.force_login(getattr(org, who).user)
+        page = page_client.get("/workflow/lights/", {"month": "2026-10"})
+        listed = api_client.get("/api/lights/", {"month": "2026-10"})
+    if sees is None:
+        assert page.status_code == 403 and listed.status_code == 403
+        return
+    assert page.status_code == 200 and listed.status_code == 200
+    codes = [row["project"]["code"] for row in listed.json()["results"]]
+    assert (case.code in codes) is sees
+    assert (case.code.encode() in page.content) is sees
