@@ -186,15 +186,15 @@ def lights_compute(*, month, projects=None, today=None):
     rules = list(LightRule.objects.filter(is_active=True).order_by("measure", "threshold"))
     cases = list(measures_queryset(as_of, projects))
     earlier = months_back(month, TREND_MONTHS)
-    history = {}
-    for project_id, snapshot_month, light, lag, consecutive_red in LightSnapshot.objects.filter(
+    # The last months' lights for the trend and the red count, and this month's, if computed
+    # before, for the interviews it already proposed: one query.
+    history, already_proposed = {}, set()
+    for project_id, snapshot_month, light, lag, consecutive_red, proposed in LightSnapshot.objects.filter(
         project__in=[case.pk for case in cases], month__in=[*earlier, month]
-    ).values_list("project_id", "month", "light", "lag", "consecutive_red"):
+    ).values_list("project_id", "month", "light", "lag", "consecutive_red", "interview_proposed"):
         history[(project_id, snapshot_month)] = (light, lag, consecutive_red)
-    already_proposed = set(
-        LightSnapshot.objects.filter(month=month, interview_proposed=True, project__in=[c.pk for c in cases])
-        .values_list("project_id", flat=True)
-    )
+        if snapshot_month == month and proposed:
+            already_proposed.add(project_id)
 
     now = timezone.now()
     snapshots, interviews = [], []
