@@ -55,6 +55,14 @@ def month_param(raw):
         return None
 
 
+def begun_month(raw, today=None):
+    """A ``YYYY-MM`` parameter naming a month that has begun (from 2000 on) as its first day,
+    or None: lights are computed for such months only."""
+    month = month_param(raw)
+    this_month = first_of_month(today or timezone.localdate())
+    return month if month is not None and month.year >= 2000 and month <= this_month else None
+
+
 def previous_month(month):
     return first_of_month(month - datetime.timedelta(days=1))
 

@@ -206,14 +206,19 @@ def group_of(clock, grouping):
     return clock.unit.name
 
 
-class OverdueBoardView(LoginRequiredMixin, generic.TemplateView):
-    template_name = "workflow/overdue_board.html"
+class InternalPage(LoginRequiredMixin, generic.TemplateView):
+    """A page for government people only: institutions and owners get 403."""
+
     viewset = None
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and case_permissions.role_of(request.user) not in case_permissions.INTERNAL:
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+
+class OverdueBoardView(InternalPage):
+    template_name = "workflow/overdue_board.html"
 
     def rows(self):
         """The filtered rows, and the filter form (its errors shown, the rows unfiltered, when invalid)."""
@@ -290,14 +295,8 @@ class OverdueExportView(OverdueBoardView):
 # Supervision orders and interviews
 
 
-class ListPage(LoginRequiredMixin, generic.TemplateView):
-    viewset = None
+class ListPage(InternalPage):
     selector = None
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and case_permissions.role_of(request.user) not in case_permissions.INTERNAL:
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -481,16 +480,10 @@ class ScopedFlowViewset(FlowViewset):
 # Lights
 
 
-class LightsView(LoginRequiredMixin, generic.TemplateView):
+class LightsView(InternalPage):
     """The month's lights of the cases the reader may see, with their reasons and forecast."""
 
     template_name = "workflow/lights.html"
-    viewset = None
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and case_permissions.role_of(request.user) not in case_permissions.INTERNAL:
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -530,8 +523,8 @@ class LightsView(LoginRequiredMixin, generic.TemplateView):
     def post(self, request, *args, **kwargs):
         if not case_permissions.is_secretariat(request.user):
             raise PermissionDenied
-        month = lights.month_param(request.POST.get("month"))
-        if month is None or month.year < 2000 or month > lights.first_of_month(timezone.localdate()):
+        month = lights.begun_month(request.POST.get("month"))
+        if month is None:
             messages.error(request, _("Choose a month that has begun, as YYYY-MM."))
             return HttpResponseRedirect(request.path)
         computed = lights.lights_compute(month=month)

@@ -278,12 +278,9 @@ class ComputeLightsSerializer(serializers.Serializer):
     month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", help_text="YYYY-MM, a month that has begun.")
 
     def validate_month(self, value):
-        import datetime
+        from ..lights import begun_month
 
-        try:
-            month = datetime.date.fromisoformat(f"{value}-01")
-        except ValueError:
-            month = None
-        if month is None or month.year < 2000 or month > timezone.localdate().replace(day=1):
+        month = begun_month(value)
+        if month is None:
             raise serializers.ValidationError(_("Choose a month that has begun, as YYYY-MM."))
         return month

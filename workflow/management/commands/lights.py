@@ -17,9 +17,11 @@ class Command(BaseCommand):
         parser.add_argument("--month", help="YYYY-MM, a month that has begun (default: last month)")
 
     def handle(self, *args, month=None, **options):
-        this_month = lights.first_of_month(timezone.localdate())
-        chosen = lights.month_param(month) if month else lights.previous_month(this_month)
-        if chosen is None or chosen.year < 2000 or chosen > this_month:
+        if month:
+            chosen = lights.begun_month(month)
+        else:
+            chosen = lights.previous_month(lights.first_of_month(timezone.localdate()))
+        if chosen is None:
             raise CommandError("--month takes a month that has begun, as YYYY-MM.")
         snapshots = lights.lights_compute(month=chosen)
         counts = {light: sum(1 for s in snapshots if s.light == light) for light in ("green", "yellow", "red")}
