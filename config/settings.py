@@ -201,6 +201,13 @@ SPECTACULAR_SETTINGS = {
         "PreworkStateEnum": "cases.models.PreworkState",
         "BlockerStateEnum": "cases.models.BlockerState",
         "DockingStateEnum": "cases.models.DockingState",
+        "CycleStepEnum": "workflow.models.CycleStep.Kind",
+        "ReportStateEnum": "workflow.models.MonthlyReport.State",
+        "MeetingStateEnum": "workflow.models.Meeting.State",
+        "DecisionStateEnum": "workflow.models.Decision.State",
+        "AgendaSectionEnum": "workflow.models.AgendaSection",
+        "ScoreMeasureEnum": "workflow.models.ScoreMeasure",
+        "BulletinStateEnum": "workflow.models.Bulletin.State",
     },
 }
 
@@ -245,10 +252,6 @@ CELERY_BEAT_SCHEDULE = {
     "workflow-escalation-sweep": {
         "task": "workflow.tasks.sweep",
         "schedule": env.float("ESCALATION_SWEEP_EVERY_SECONDS", default=60.0),
-    },
-    "workflow-monthly-lights": {
-        "task": "workflow.tasks.lights_due",
-        "schedule": crontab(hour=7, minute=15),
     },
     "notifications-daily-digest": {
         "task": "notifications.tasks.send_digests",

@@ -67,6 +67,10 @@ def previous_month(month):
     return first_of_month(month - datetime.timedelta(days=1))
 
 
+def next_month(month):
+    return first_of_month(month + datetime.timedelta(days=32))
+
+
 def months_back(month, count):
     months = [month]
     for _step in range(count):
@@ -304,24 +308,3 @@ def reason_text(reason):
     }
     sentence = sentences.get(measure)
     return sentence % values if sentence else str(reason)
-
-
-def month_due_for_lights(today, cal, day_number=6):
-    """The month whose lights are due on ``today``: the previous month, from its successor's
-    ``day_number``-th working day on (DESIGN section 6); None before that day."""
-    month = first_of_month(today)
-    first = month if cal.is_working_day(month) else cal.next_working_day(month)
-    due_day = cal.add_working_days_to_date(first, day_number - 1)
-    return previous_month(month) if today >= due_day else None
-
-
-def lights_due(today=None):
-    """Beat, daily: compute last month's lights once, on the sixth working day or after."""
-    from .calendar import WorkingCalendar
-
-    today = today or timezone.localdate()
-    month = month_due_for_lights(today, WorkingCalendar.load())
-    if month is None or LightSnapshot.objects.filter(month=month).exists():
-        return 0
-    return len(lights_compute(month=month, today=today))
-

@@ -22,6 +22,8 @@ VIEW_PROCESSES = {
     "workflow.view_preworkprocess",
     "workflow.view_supervisionprocess",
     "workflow.view_interviewprocess",
+    "workflow.view_reportprocess",
+    "workflow.view_decisionprocess",
 }
 WORKING_ROLES = {Role.SECRETARIAT, Role.SUPERVISOR, Role.UNIT_HEAD, Role.UNIT_STAFF, Role.LEADER}
 

@@ -132,9 +132,16 @@ def overdue_board(user, *, unit=None, leader=None, level=None, min_days=None, or
 
 
 def flow_classes():
-    from .flows import BlockerFlow, InterviewFlow, PreworkFlow, SupervisionFlow
+    from .flows import (
+        BlockerFlow,
+        DecisionFlow,
+        InterviewFlow,
+        PreworkFlow,
+        ReportFlow,
+        SupervisionFlow,
+    )
 
-    return [BlockerFlow, PreworkFlow, SupervisionFlow, InterviewFlow]
+    return [BlockerFlow, PreworkFlow, SupervisionFlow, InterviewFlow, DecisionFlow, ReportFlow]
 
 
 def _tasks_with_clocks(queryset):

@@ -4,6 +4,8 @@ Views, API views, the hooks and the celery tasks call these; flows.py only route
 of a flow changes its records here and then finishes its task, in one transaction.
 """
 
+import contextlib
+import contextvars
 import datetime
 
 from django.conf import settings
@@ -54,11 +56,26 @@ def working_days_after(moment, count):
     return WorkingCalendar.load().add_working_days(moment, count)
 
 
+_ladder_cache = contextvars.ContextVar("ladder_cache", default=None)
+
+
+@contextlib.contextmanager
+def ladder_cached():
+    """Within the block, clocks started share one load of the calendar and the ladder: a batch
+    starting two hundred flows reads them once, not two hundred times."""
+    token = _ladder_cache.set((WorkingCalendar.load(), escalation.steps_by_kind()))
+    try:
+        yield
+    finally:
+        _ladder_cache.reset(token)
+
+
 def clock_start(
     *, task, kind, project, title, unit=None, unit_id=None, working_days=None, due_at=None, started_at=None
 ):
     """Start the deadline of a human task: ``working_days`` from now, or a given ``due_at``."""
-    cal = WorkingCalendar.load()
+    cached = _ladder_cache.get()
+    cal, steps = cached if cached else (WorkingCalendar.load(), None)
     started_at = started_at or timezone.now()
     if due_at is None:
         due_at = cal.add_working_days(started_at, working_days)
@@ -74,7 +91,7 @@ def clock_start(
         working_days=working_days,
         due_at=due_at,
     )
-    escalation.plan_next(clock, escalation.steps_by_kind(), set(), cal)
+    escalation.plan_next(clock, steps if steps is not None else escalation.steps_by_kind(), set(), cal)
     clock.save()
     return clock
 
@@ -171,7 +188,8 @@ def finish_task(task, user):
             activation.execute()
 
 
-def _checked(task, user):
+def checked(task, user):
+    """Refuse a task that is done, or not ``user``'s to do."""
     if task.status not in OPEN_STATUSES:
         raise ValidationError(_("This task is done already."))
     if not can_act(user, task):
@@ -390,7 +408,7 @@ def start_interview_flows(interview_ids):
 def blocker_give_input(*, task, user, text):
     from cases.services.records import blocker_add_input
 
-    _checked(task, user)
+    checked(task, user)
     blocker_add_input(blocker=task.process.coerced.blocker, actor=user, text=text)
     finish_task(task, user)
 
@@ -411,7 +429,7 @@ def _audit_step(user, record, project, transition, before, after, reason=""):
 @transaction.atomic
 def order_answer(*, task, user, plan, fixed_by):
     """The unit answers a supervision order with its rectification plan and a date."""
-    _checked(task, user)
+    checked(task, user)
     order = SupervisionOrder.objects.select_for_update().get(pk=task.process.coerced.order_id)
     errors = {}
     if not (plan or "").strip():
@@ -434,7 +452,7 @@ def order_answer(*, task, user, plan, fixed_by):
 @transaction.atomic
 def order_evaluate(*, task, user, accepted, evaluation):
     """The supervisor accepts the plan (the order closes) or not (it is reissued, more urgent)."""
-    _checked(task, user)
+    checked(task, user)
     order = SupervisionOrder.objects.select_for_update().get(pk=task.process.coerced.order_id)
     evaluation = (evaluation or "").strip()
     if not accepted and not evaluation:
@@ -464,7 +482,7 @@ def reissue(order):
 
 @transaction.atomic
 def interview_decide(*, task, user, approved, note):
-    _checked(task, user)
+    checked(task, user)
     interview = Interview.objects.select_for_update().get(pk=task.process.coerced.interview_id)
     if person_of(user) is not None and person_of(user).pk == interview.leader_id:
         raise PermissionDenied(_("A leader does not decide on their own interview."))
@@ -484,7 +502,7 @@ def interview_decide(*, task, user, approved, note):
 
 @transaction.atomic
 def interview_schedule(*, task, user, when, place, attendees):
-    _checked(task, user)
+    checked(task, user)
     interview = Interview.objects.select_for_update().get(pk=task.process.coerced.interview_id)
     errors = {}
     if not when or when <= timezone.now():
@@ -532,7 +550,7 @@ def send_invitations(interview):
 @transaction.atomic
 def interview_hold(*, task, user, minutes, commitments):
     """The minutes, and each commitment as a task for its owner with a deadline."""
-    _checked(task, user)
+    checked(task, user)
     interview = Interview.objects.select_for_update().get(pk=task.process.coerced.interview_id)
     if not (minutes or "").strip():
         raise ValidationError({"minutes": _("Write the minutes.")})
@@ -553,7 +571,7 @@ def interview_hold(*, task, user, minutes, commitments):
 
 @transaction.atomic
 def commitment_done(*, task, user, report):
-    _checked(task, user)
+    checked(task, user)
     commitment = Commitment.objects.select_for_update().get(pk=task.data["commitment"])
     if not (report or "").strip():
         raise ValidationError({"report": _("Say what was done.")})
@@ -572,7 +590,7 @@ def commitment_done(*, task, user, report):
 
 @transaction.atomic
 def interview_follow_up(*, task, user, note):
-    _checked(task, user)
+    checked(task, user)
     interview = Interview.objects.select_for_update().get(pk=task.process.coerced.interview_id)
     before = interview.state
     interview.follow_up, interview.state, interview.closed_at = (note or "").strip(), Interview.State.CLOSED, timezone.now()

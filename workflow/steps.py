@@ -9,18 +9,20 @@ from django.utils import timezone
 
 from cases import services as case_services
 
-from . import services
+from . import reports, services
 from .calendar import WorkingCalendar
 from .forms import (
     BlockerTriageForm,
     InterviewDecideForm,
     InterviewHoldForm,
     InterviewScheduleForm,
+    MonthlyReportForm,
     NoteForm,
     OrderAnswerForm,
     OrderEvaluateForm,
     PreworkApproveForm,
     ReportForm,
+    ReportReviewForm,
     ResolveForm,
     TextForm,
     VerifyForm,
@@ -114,6 +116,17 @@ def follow_up(task, user, data):
     services.interview_follow_up(task=task, user=user, note=data["note"])
 
 
+def write_report(task, user, data):
+    fields = {k: v for k, v in data.items() if k not in ("attachments", "blockers")}
+    reports.report_submit(
+        task=task, user=user, data=fields, files=data.get("attachments") or [], blockers=data.get("blockers") or []
+    )
+
+
+def review_report(task, user, data):
+    reports.report_review(task=task, user=user, accepted=data["accepted"], reason=data.get("reason", ""))
+
+
 @dataclass(frozen=True)
 class Step:
     form_class: type
@@ -122,7 +135,15 @@ class Step:
 
 
 def registry():
-    from .flows import BlockerFlow, InterviewFlow, PreworkFlow, SupervisionFlow
+    from . import meetings
+    from .flows import (
+        BlockerFlow,
+        DecisionFlow,
+        InterviewFlow,
+        PreworkFlow,
+        ReportFlow,
+        SupervisionFlow,
+    )
 
     return {
         BlockerFlow.triage: Step(BlockerTriageForm, triage),
@@ -137,6 +158,9 @@ def registry():
         InterviewFlow.hold: Step(InterviewHoldForm, hold_interview, simple=False),
         InterviewFlow.keep_commitment: Step(ReportForm, keep_commitment),
         InterviewFlow.follow_up: Step(NoteForm, follow_up),
+        ReportFlow.write: Step(MonthlyReportForm, write_report, simple=False),
+        ReportFlow.review: Step(ReportReviewForm, review_report),
+        DecisionFlow.carry_out: Step(ReportForm, meetings.carry_out_decision),
     }
 
 

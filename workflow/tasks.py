@@ -1,8 +1,10 @@
 """Celery tasks of the coordination engine: thin, taking ids."""
 
+import datetime
+
 from celery import shared_task
 
-from . import escalation, lights, services
+from . import cycle, escalation, reports, services
 from .nodes import run_flow_job  # noqa: F401 - registers the flow job task
 
 
@@ -29,6 +31,20 @@ def start_interview_flows(interview_ids):
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def lights_due():
-    """Beat, daily: last month's lights, once, from the sixth working day of this month."""
-    return lights.lights_due()
+def cycle_tick():
+    """Beat, daily (a django-celery-beat periodic task, editable in the admin): the steps of this
+    month's cycle whose working day has come."""
+    return cycle.cycle_tick()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_cycle_step(kind, month_iso, force=False):
+    """One step of a month's cycle, asked for on the cycle page or through the API."""
+    run = cycle.run_step(kind, datetime.date.fromisoformat(month_iso), force=force)
+    return run.pk if run else None
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=5)
+def start_report_flows(self, report_ids):
+    """Start the report flows of a batch of at most 200 reports; safe to run twice."""
+    return reports.start_report_flows(report_ids)

@@ -7,8 +7,15 @@ from viewflow.workflow.flow import WorkflowAppViewset
 
 from cases import permissions as case_permissions
 
-from . import pages
-from .flows import BlockerFlow, InterviewFlow, PreworkFlow, SupervisionFlow
+from . import bulletin_pages, cycle_pages, document_pages, meeting_pages, pages
+from .flows import (
+    BlockerFlow,
+    DecisionFlow,
+    InterviewFlow,
+    PreworkFlow,
+    ReportFlow,
+    SupervisionFlow,
+)
 
 
 class CoordinationApplication(WorkflowAppViewset):
@@ -28,6 +35,8 @@ class CoordinationApplication(WorkflowAppViewset):
                 pages.ScopedFlowViewset(PreworkFlow, icon="fact_check"),
                 pages.ScopedFlowViewset(SupervisionFlow, icon="gavel"),
                 pages.ScopedFlowViewset(InterviewFlow, icon="record_voice_over"),
+                pages.ScopedFlowViewset(ReportFlow, icon="summarize"),
+                pages.ScopedFlowViewset(DecisionFlow, icon="how_to_vote"),
             ],
             **kwargs,
         )
@@ -56,6 +65,50 @@ class CoordinationApplication(WorkflowAppViewset):
         return path("lights/", pages.LightsView.as_view(viewset=self), name="lights")
 
     @property
+    def cycle_path(self):
+        return path("cycle/", cycle_pages.CyclePage.as_view(viewset=self), name="cycle")
+
+    @property
+    def reports_path(self):
+        return path("reports/", cycle_pages.ReportListPage.as_view(viewset=self), name="reports")
+
+    @property
+    def report_path(self):
+        return path("reports/<int:pk>/", cycle_pages.ReportDetailPage.as_view(viewset=self), name="report")
+
+    @property
+    def bulletin_path(self):
+        return path("bulletin/", bulletin_pages.BulletinView.as_view(viewset=self), name="bulletin")
+
+    @property
+    def bulletin_exemptions_path(self):
+        return path(
+            "bulletin/exemptions/", bulletin_pages.ExemptionsView.as_view(viewset=self), name="bulletin_exemptions"
+        )
+
+    @property
+    def dashboard_path(self):
+        return path("dashboard/", bulletin_pages.DashboardView.as_view(viewset=self), name="dashboard")
+
+    @property
+    def meetings_path(self):
+        return path("meetings/", meeting_pages.MeetingListView.as_view(viewset=self), name="meetings")
+
+    @property
+    def meeting_path(self):
+        return path("meetings/<int:pk>/", meeting_pages.MeetingView.as_view(viewset=self), name="meeting")
+
+    @property
+    def meeting_edit_path(self):
+        return path("meetings/<int:pk>/edit/", meeting_pages.MeetingEditView.as_view(viewset=self), name="meeting_edit")
+
+    @property
+    def meeting_minutes_path(self):
+        return path(
+            "meetings/<int:pk>/minutes/", meeting_pages.MeetingMinutesView.as_view(viewset=self), name="meeting_minutes"
+        )
+
+    @property
     def orders_path(self):
         return path("orders/", pages.OrderListView.as_view(viewset=self), name="orders")
 
@@ -81,4 +134,32 @@ class CoordinationApplication(WorkflowAppViewset):
             "projects/<int:project>/interview/",
             pages.ProposeInterviewView.as_view(viewset=self),
             name="propose_interview",
+        )
+
+    @property
+    def agenda_document_path(self):
+        return path(
+            "meetings/<int:pk>/agenda.<str:fmt>", document_pages.AgendaDocumentView.as_view(), name="agenda_document"
+        )
+
+    @property
+    def minutes_document_path(self):
+        return path(
+            "meetings/<int:pk>/minutes.<str:fmt>", document_pages.MinutesDocumentView.as_view(), name="minutes_document"
+        )
+
+    @property
+    def bulletin_document_path(self):
+        return path(
+            "bulletins/<int:pk>/bulletin.<str:fmt>",
+            document_pages.BulletinDocumentView.as_view(),
+            name="bulletin_document",
+        )
+
+    @property
+    def report_status_document_path(self):
+        return path(
+            "reports/<str:month>/status.xlsx",
+            document_pages.ReportStatusDocumentView.as_view(),
+            name="report_status_document",
         )

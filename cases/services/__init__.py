@@ -1,7 +1,7 @@
 """The only writers of important state: each service validates, writes, and audits in one transaction."""
 
 from .errors import Conflict, ServiceError, TransitionBlocked, TransitionNotAvailable
-from .projects import project_create, project_transition, project_update
+from .projects import project_create, project_record_investment, project_transition, project_update
 from .records import (
     blocker_report,
     blocker_transition,
@@ -29,6 +29,7 @@ __all__ = [
     "prework_item_transition",
     "prework_item_update",
     "project_create",
+    "project_record_investment",
     "project_transition",
     "project_update",
     "transition_options",

@@ -232,3 +232,50 @@ def project_transition(*, project_id, transition, actor, reason="", expected_ver
     )
     record_changed.send(sender=KeyProject, instance=project, action="transition", transition=transition, actor=actor)
     return project
+
+
+@transaction.atomic
+def project_record_investment(*, project_id, actor, year, amount, reason) -> KeyProject:
+    """Add investment completed (yuan) to a case's cumulative total and to its plan for ``year``,
+    as an accepted monthly report says; refused beyond the total investment. Audited."""
+    amount = Decimal(str(amount)).quantize(Decimal("0.01"))
+    if amount < 0:
+        raise ValidationError({"investment_month": _("Investment completed cannot be negative.")})
+    project = KeyProject.objects.select_for_update(of=("self",)).get(pk=project_id)
+    before_total = project.investment_completed_total or Decimal("0")
+    after_total = before_total + amount
+    if after_total > project.total_investment:
+        raise ValidationError(
+            {
+                "investment_month": _(
+                    "With this amount the investment completed (%(after)s yuan) would exceed the total "
+                    "investment (%(total)s yuan)."
+                )
+                % {"after": after_total, "total": project.total_investment}
+            }
+        )
+    plan, _created = AnnualPlan.objects.select_for_update(of=("self",)).get_or_create(
+        project=project, year=year, defaults={"planned_investment": Decimal("0")}
+    )
+    before_year = plan.completed_investment
+    plan.completed_investment = before_year + amount
+    plan.save(update_fields=["completed_investment"])
+    if amount:
+        # A plain UPDATE with the version bump: the stage machine's protected field is not touched.
+        KeyProject.objects.filter(pk=project.pk).update(
+            investment_completed_total=after_total, version=project.version + 1, updated_at=timezone.now()
+        )
+        project.investment_completed_total = after_total
+        project.version += 1
+    audit_record(
+        actor=actor,
+        instance=project,
+        action=AuditAction.UPDATED,
+        project=project,
+        reason=reason,
+        changes={
+            "investment_completed_total": [str(before_total), str(after_total)],
+            f"plan_{year}_completed": [str(before_year), str(plan.completed_investment)],
+        },
+    )
+    return project

@@ -17,7 +17,6 @@ from bench.city import build_city
 from cases.models import AnnualPlan, PreworkItem, Stage
 from tests.cases.factories import PreworkItemFactory, set_stage
 from workflow import lights, services
-from workflow.calendar import WorkingCalendar
 from workflow.flows import PreworkFlow
 from workflow.models import (
     Escalation,
@@ -185,27 +184,6 @@ def test_a_missed_start_an_overdue_order_and_an_escalated_task_are_measured(org,
 def test_cases_outside_the_active_stages_get_no_light(org, case):
     set_stage(org.other_project, Stage.RESERVE)
     assert set(compute(OCTOBER)) == {case.pk}
-
-
-@pytest.mark.parametrize(
-    ("today", "month"),
-    [
-        (D(2026, 11, 6), None),  # 5th working day of November (the 1st is a Sunday)
-        (D(2026, 11, 9), OCTOBER),  # the 6th
-        (D(2026, 11, 30), OCTOBER),
-        (D(2026, 10, 14), SEPTEMBER),  # after the National Day week: 9, 10 (Saturday worked), 12, 13, 14 ...
-    ],
-)
-def test_last_months_lights_fall_due_on_the_sixth_working_day(db, today, month):
-    assert lights.month_due_for_lights(today, WorkingCalendar.load()) == month
-
-
-def test_the_daily_beat_computes_last_month_once(case):
-    completed(case, 500000)
-    with time_machine.travel(TODAY, tick=False):
-        assert lights.lights_due(D(2026, 11, 9)) == 1
-        assert lights.lights_due(D(2026, 11, 10)) == 0
-    assert LightSnapshot.objects.filter(month=OCTOBER).count() == 1
 
 
 # Pages and API
