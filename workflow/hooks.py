@@ -84,4 +84,5 @@ def _blocker(blocker, action, transition, actor):
 
 @receiver(task_finished)
 def stop_the_clock(sender, process, task, **kwargs):
-    services.clock_close(task)
+    if task.flow_task_type == "HUMAN":  # only human tasks have clocks; a start or a gateway has none
+        services.clock_close(task)
