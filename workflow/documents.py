@@ -297,7 +297,8 @@ def _decisions(meeting):
 
 
 def _due(decision):
-    return _date(decision.due_at) if decision.due_at else DASH
+    # A deadline is the end of its working day, stored as the next midnight: write that day.
+    return _date(decision.due_at - datetime.timedelta(microseconds=1)) if decision.due_at else DASH
 
 
 def minutes_document(meeting):
