@@ -19,12 +19,14 @@ BENCHMARKS = {
     "notifications": "bench.notifications",
     "escalation": "bench.escalation",
     "monthly": "bench.monthly",
+    "docking": "bench.docking",
 }
 # The services a benchmark needs, used when the environment names none.
 SERVICES = {
     # Deliveries are enqueued, never run: the benchmark measures the escalating, not the sending.
     "escalation": {"CELERY_BROKER_URL": "memory://"},
     "monthly": {"CELERY_BROKER_URL": "memory://"},
+    "docking": {"CELERY_BROKER_URL": "memory://"},
     "notifications": {
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/keyprojects",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",

@@ -16,6 +16,7 @@ from .models import (
     PreworkItem,
     Role,
     Stage,
+    Unit,
 )
 
 ALL_SEEING = {Role.SECRETARIAT, Role.SUPERVISOR}
@@ -196,5 +197,166 @@ def can_transition(user, record, name):
     if isinstance(record, Blocker):
         return name in BLOCKER_UNIT_TRANSITIONS and role in UNIT_ROLES and unit == record.lead_unit_id
     if isinstance(record, Docking):
-        return False
+        return name in INSTITUTION_DOCKING_TRANSITIONS and role == Role.INSTITUTION and record.institution_id in institution_ids(user)
     return False
+
+
+# Financing docking (DESIGN section 7)
+
+# What an institution's people do with their own dockings; the secretariat does everything.
+INSTITUTION_DOCKING_TRANSITIONS = {
+    "contact", "start_due_diligence", "sign_intent", "approve_credit", "disburse", "decline",
+}
+WHITE_LIST_READERS = INTERNAL | {Role.INSTITUTION}
+
+
+def institution_ids(user):
+    """The institutions an institution user acts for: their unit and its branches (child units)."""
+    if role_of(user) != Role.INSTITUTION:
+        return set()
+    if not hasattr(user, "_kp_institution_ids"):
+        unit = _unit_id(user)
+        ids = {unit} if unit else set()
+        frontier = set(ids)
+        while frontier:
+            frontier = set(Unit.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - ids
+            ids |= frontier
+        user._kp_institution_ids = ids
+    return user._kp_institution_ids
+
+
+def can_read_white_list(user):
+    return role_of(user) in WHITE_LIST_READERS
+
+
+def can_edit_need(user, project):
+    """The secretariat, or the lead unit of a case in docking or financing, writes its needs."""
+    if is_secretariat(user):
+        return True
+    return project.stage in (Stage.DOCKING, Stage.FINANCING) and _in_lead_unit(user, project)
+
+
+def can_review_needs(user):
+    """The secretariat publishes needs on the white list, or sends them back."""
+    return is_secretariat(user)
+
+
+def can_manage_product(user, institution_id):
+    """The secretariat, or the institution's own people for its products."""
+    return is_secretariat(user) or institution_id in institution_ids(user)
+
+
+def can_express_interest(user):
+    """An institution's people open a docking on a published need."""
+    return role_of(user) == Role.INSTITUTION and bool(institution_ids(user))
+
+
+def docking_scope(user):
+    """A filter for the dockings ``user`` may see: an institution's own; a case's for who may see the case."""
+    role = role_of(user)
+    if role in ALL_SEEING:
+        return Q()
+    if role == Role.INSTITUTION:
+        return Q(institution_id__in=institution_ids(user))
+    if role is None:
+        return Q(pk__in=[])
+    return Q(project__in=KeyProject.objects.filter(project_scope(user)))
+
+
+# Financing statistics
+
+# Who reads every figure; unit people read their cases', institutions their own.
+STATISTICS_SEE_ALL = ALL_SEEING | {Role.LEADER}
+
+
+def can_view_financing_statistics(user):
+    return role_of(user) in INTERNAL | {Role.INSTITUTION}
+
+
+def financing_statistics_scope(user):
+    """What ``user``'s financing figures count, as (a filter of needs, a filter of dockings).
+
+    Everything for the secretariat, supervisors and leaders; the cases they may see for unit
+    people; for an institution's people, its own dockings and the needs it docks on.
+    """
+    role = role_of(user)
+    if role in STATISTICS_SEE_ALL:
+        return Q(), Q()
+    if role == Role.INSTITUTION:
+        ids = institution_ids(user)
+        docked = Docking.objects.filter(need_id=OuterRef("pk"), institution_id__in=ids)
+        return Q(Exists(docked)), Q(institution_id__in=ids)
+    if role in INTERNAL:
+        cases = KeyProject.objects.filter(project_scope(user))
+        return Q(project__in=cases), Q(project__in=cases)
+    return Q(pk__in=[]), Q(pk__in=[])
+
+
+# Docking follow-ups and matchmaking events
+
+
+def can_follow_up_docking(user, docking):
+    """The secretariat, or the people of the case's lead unit, record that they followed a docking up."""
+    return is_secretariat(user) or _in_lead_unit(user, docking.project)
+
+
+def can_manage_events(user):
+    """The secretariat organises matchmaking events: projects pitched, invitations, attendance, signings."""
+    return is_secretariat(user)
+
+
+def event_scope(user):
+    """A filter for the matchmaking events ``user`` may see: government people all of them, an
+    institution's people those their institution is invited to (read-only)."""
+    from .models import EventInvitation
+
+    role = role_of(user)
+    if role in INTERNAL:
+        return Q()
+    if role == Role.INSTITUTION:
+        invited = EventInvitation.objects.filter(event_id=OuterRef("pk"), institution_id__in=institution_ids(user))
+        return Q(Exists(invited))
+    return Q(pk__in=[])
+
+
+def need_scope(user):
+    """A filter for the financing needs ``user`` may see: the published ones (the white list) for its
+    readers, and every state of the needs of the cases they may see."""
+    role = role_of(user)
+    if role in ALL_SEEING:
+        return Q()
+    published = Q(state="published")
+    if role == Role.INSTITUTION:
+        return published
+    if role is None:
+        return Q(pk__in=[])
+    own_cases = Q(project__in=KeyProject.objects.filter(project_scope(user)))
+    return published | own_cases if role in INTERNAL else own_cases
+
+
+def can_read_products(user):
+    return role_of(user) in WHITE_LIST_READERS
+
+
+def product_scope(user):
+    """A filter for the financial products ``user`` may see: all for government people, an
+    institution's own (with its branches') for its people."""
+    role = role_of(user)
+    if role in INTERNAL:
+        return Q()
+    if role == Role.INSTITUTION:
+        return Q(institution_id__in=institution_ids(user))
+    return Q(pk__in=[])
+
+
+def match_scope(user):
+    """A filter for the matches ``user`` may see beside a need they may read: an institution's
+    people only their own institution's."""
+    if role_of(user) == Role.INSTITUTION:
+        return Q(institution_id__in=institution_ids(user))
+    return Q()
+
+
+def can_use_institution_portal(user):
+    """The institution portal is its people's home: their white list, dockings and products."""
+    return role_of(user) == Role.INSTITUTION and bool(institution_ids(user))

@@ -48,6 +48,11 @@ class HomeView(LoginRequiredMixin, generic.TemplateView):
 
     template_name = "cases/home.html"
 
+    def dispatch(self, request, *args, **kwargs):
+        if permissions.can_use_institution_portal(request.user):
+            return redirect("financing:portal")  # an institution's people land on their portal
+        return super().dispatch(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user

@@ -208,6 +208,11 @@ SPECTACULAR_SETTINGS = {
         "AgendaSectionEnum": "workflow.models.AgendaSection",
         "ScoreMeasureEnum": "workflow.models.ScoreMeasure",
         "BulletinStateEnum": "workflow.models.Bulletin.State",
+        "EventKindEnum": "cases.models.MatchmakingEvent.Kind",
+        "EventStateEnum": "cases.models.MatchmakingEvent.State",
+        "IndustryEnum": "cases.models.Industry",
+        "NeedStateEnum": "cases.models.NeedState",
+        "NeedTransitionEnum": "cases.api.financing.NEED_TRANSITION_CHOICES",
     },
 }
 
@@ -256,6 +261,12 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-daily-digest": {
         "task": "notifications.tasks.send_digests",
         "schedule": crontab(hour=env.int("NOTIFICATIONS_DIGEST_HOUR", default=18), minute=0),
+    },
+    # Stalled financing dockings become follow-up tasks; the database scheduler copies this entry
+    # into django-celery-beat's table, where the admin may change its time.
+    "workflow-stalled-dockings": {
+        "task": "workflow.tasks.sweep_stalled_dockings",
+        "schedule": crontab(hour=env.int("STALLED_DOCKINGS_SWEEP_HOUR", default=7), minute=30),
     },
 }
 

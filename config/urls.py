@@ -7,6 +7,7 @@ from django.views.i18n import JavaScriptCatalog
 from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Site
 
+from cases.financing_viewsets import FinancingApplication
 from cases.views import HomeView
 from cases.viewsets import CasesApplication, OrganisationApplication
 from notifications.viewsets import NotificationsApplication
@@ -25,7 +26,13 @@ site = KeyProjectsSite(
     title=_("Key projects"),
     primary_color="#1f4e79",
     secondary_color="#c0392b",
-    viewsets=[CasesApplication(), CoordinationApplication(), OrganisationApplication(), NotificationsApplication()],
+    viewsets=[
+        CasesApplication(),
+        CoordinationApplication(),
+        FinancingApplication(),
+        OrganisationApplication(),
+        NotificationsApplication(),
+    ],
 )
 
 admin.site.site_header = _("Key projects administration")

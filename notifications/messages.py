@@ -136,5 +136,17 @@ for _kind in [
         _("The secretariat assigned the blocker “%(blocker)s” on %(case)s to %(unit)s; due %(due)s."),
         _("A unit is told that it leads or contributes to a blocker."),
     ),
+    MessageKind(
+        "need_submitted",
+        _("A financing need to review: %(case)s"),
+        _("%(actor)s submitted a financing need of %(case)s for %(amount)s (%(type)s). Review it for the white list."),
+        _("The secretariat is asked to review a financing need for the white list."),
+    ),
+    MessageKind(
+        "need_reviewed",
+        _("Your financing need: %(outcome)s"),
+        _("The financing need of %(case)s for %(amount)s was %(outcome)s. %(note)s"),
+        _("A case's lead unit learns that its financing need was published or sent back."),
+    ),
 ]:
     register(_kind)

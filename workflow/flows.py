@@ -12,10 +12,11 @@ from viewflow.workflow import flow, lock
 
 from cases.models import BlockerState
 
-from . import meetings, reports, services, views
+from . import financing, meetings, reports, services, views
 from .models import (
     BlockerProcess,
     DecisionProcess,
+    DockingProcess,
     InterviewProcess,
     MonthlyReport,
     PreworkProcess,
@@ -429,3 +430,35 @@ class DecisionFlow(ScopedFlow):
 
     def start_clock(self, activation):
         return meetings.decision_clock_start(task=activation.task, decision=activation.process.decision)
+
+
+def docking_lead_unit(activation):
+    return unit_task(activation.process.project.lead_unit_id)
+
+
+class DockingFollowUpFlow(ScopedFlow):
+    """A financing docking followed up by the case's lead unit: stalled, or signed at an event."""
+
+    process_class = DockingProcess
+    lock_impl = lock.select_for_update_lock
+    process_title = _("Financing docking follow-up")
+    process_description = _("The case's lead unit follows up a stalled docking, or an intent signed at an event.")
+
+    start = flow.StartHandle(this.begin).Next(this.follow_up)
+    follow_up = (
+        flow.View(views.StepView.as_view(template_name="cases/financing/docking_follow_up_task.html"))
+        .Annotation(title=_("Follow up the financing docking"))
+        .Permission(docking_lead_unit)
+        .onCreate(this.start_clock)
+        .Next(this.done)
+    )
+    done = flow.End()
+
+    def begin(self, activation, docking, reason):
+        activation.process.docking = docking
+        activation.process.project = docking.project
+        activation.process.reason = reason
+        return activation.process
+
+    def start_clock(self, activation):
+        return financing.start_clock(activation)

@@ -2,8 +2,9 @@
 
 A case selected into the key list gets an approval task per required pre-work item; a
 reported blocker gets its coordination; a record's transition finishes the task it
-answers (a blocker's triage, resolution or close-out; a pre-work item's approval). A
-finished task's clock stops (viewflow's ``task_finished``).
+answers (a blocker's triage, resolution or close-out; a pre-work item's approval); a
+docking's step ends its follow-up, and an intent signed at an event starts one
+(``financing``). A finished task's clock stops (viewflow's ``task_finished``).
 """
 
 import logging
@@ -11,10 +12,10 @@ import logging
 from django.dispatch import receiver
 from viewflow.workflow.signals import task_finished
 
-from cases.models import Blocker, BlockerState, KeyProject, PreworkItem, Stage
+from cases.models import Blocker, BlockerState, Docking, KeyProject, PreworkItem, Stage
 from cases.signals import record_changed
 
-from . import services
+from . import financing, services
 
 log = logging.getLogger("workflow")
 
@@ -38,6 +39,8 @@ def follow_the_cases(sender, instance, action, transition, actor, **kwargs):
         _prework_item(instance, action, transition, actor)
     elif isinstance(instance, Blocker):
         _blocker(instance, action, transition, actor)
+    elif isinstance(instance, Docking):
+        financing.docking_changed(instance, action, transition, actor)
 
 
 def _prework_item(item, action, transition, actor):

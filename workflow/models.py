@@ -51,6 +51,7 @@ class TaskKind(models.TextChoices):
     REPORT = "report", _("Monthly report")
     REPORT_REVIEW = "report_review", _("Monthly report: review")
     DECISION = "decision", _("Meeting decision")
+    DOCKING_FOLLOW_UP = "docking_follow_up", _("Financing docking: follow-up")
 
 
 class Trigger(models.TextChoices):
@@ -842,3 +843,20 @@ class ScoreExemption(models.Model):
 
     def __str__(self):
         return f"{self.unit_id} {self.month:%Y-%m} {self.measure}"
+
+
+class DockingProcess(Process):
+    """A follow-up of a financing docking for the case's lead unit: stalled, or signed at an event."""
+
+    project = models.ForeignKey("cases.KeyProject", verbose_name=_("key project"), on_delete=models.PROTECT, related_name="+")
+    docking = models.ForeignKey(
+        "cases.Docking", verbose_name=_("docking"), on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    reason = models.CharField(
+        _("why"), max_length=20,
+        choices=[("stalled", _("No step for too long")), ("event", _("Intent signed at a matchmaking event"))],
+    )
+
+    class Meta:
+        verbose_name = _("docking follow-up process")
+        verbose_name_plural = _("docking follow-up processes")

@@ -24,6 +24,7 @@ VIEW_PROCESSES = {
     "workflow.view_interviewprocess",
     "workflow.view_reportprocess",
     "workflow.view_decisionprocess",
+    "workflow.view_dockingprocess",
 }
 WORKING_ROLES = {Role.SECRETARIAT, Role.SUPERVISOR, Role.UNIT_HEAD, Role.UNIT_STAFF, Role.LEADER}
 

@@ -135,13 +135,14 @@ def flow_classes():
     from .flows import (
         BlockerFlow,
         DecisionFlow,
+        DockingFollowUpFlow,
         InterviewFlow,
         PreworkFlow,
         ReportFlow,
         SupervisionFlow,
     )
 
-    return [BlockerFlow, PreworkFlow, SupervisionFlow, InterviewFlow, DecisionFlow, ReportFlow]
+    return [BlockerFlow, PreworkFlow, SupervisionFlow, InterviewFlow, DecisionFlow, ReportFlow, DockingFollowUpFlow]
 
 
 def _tasks_with_clocks(queryset):

@@ -127,6 +127,12 @@ def review_report(task, user, data):
     reports.report_review(task=task, user=user, accepted=data["accepted"], reason=data.get("reason", ""))
 
 
+def follow_up_docking(task, user, data):
+    from . import financing
+
+    financing.follow_up_done(task=task, user=user, report=data["report"])
+
+
 @dataclass(frozen=True)
 class Step:
     form_class: type
@@ -139,6 +145,7 @@ def registry():
     from .flows import (
         BlockerFlow,
         DecisionFlow,
+        DockingFollowUpFlow,
         InterviewFlow,
         PreworkFlow,
         ReportFlow,
@@ -161,6 +168,7 @@ def registry():
         ReportFlow.write: Step(MonthlyReportForm, write_report, simple=False),
         ReportFlow.review: Step(ReportReviewForm, review_report),
         DecisionFlow.carry_out: Step(ReportForm, meetings.carry_out_decision),
+        DockingFollowUpFlow.follow_up: Step(ReportForm, follow_up_docking),
     }
 
 

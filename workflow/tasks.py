@@ -48,3 +48,19 @@ def run_cycle_step(kind, month_iso, force=False):
 def start_report_flows(self, report_ids):
     """Start the report flows of a batch of at most 200 reports; safe to run twice."""
     return reports.start_report_flows(report_ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def sweep_stalled_dockings():
+    """Beat, daily (``CELERY_BEAT_SCHEDULE``): the stalled dockings' follow-ups, handed to batches."""
+    from . import financing
+
+    return financing.sweep_stalled_dockings()["stalled"]
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def start_docking_follow_ups(docking_ids, reason):
+    """Start the follow-ups of a batch of at most 200 dockings; safe to run twice."""
+    from . import financing
+
+    return financing.start_follow_ups(docking_ids, reason)

@@ -11,6 +11,7 @@ from . import bulletin_pages, cycle_pages, document_pages, meeting_pages, pages
 from .flows import (
     BlockerFlow,
     DecisionFlow,
+    DockingFollowUpFlow,
     InterviewFlow,
     PreworkFlow,
     ReportFlow,
@@ -37,6 +38,7 @@ class CoordinationApplication(WorkflowAppViewset):
                 pages.ScopedFlowViewset(InterviewFlow, icon="record_voice_over"),
                 pages.ScopedFlowViewset(ReportFlow, icon="summarize"),
                 pages.ScopedFlowViewset(DecisionFlow, icon="how_to_vote"),
+                pages.ScopedFlowViewset(DockingFollowUpFlow, icon="handshake"),
             ],
             **kwargs,
         )

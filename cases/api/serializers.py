@@ -16,11 +16,8 @@ from ..models import (
     Stage,
     Unit,
 )
-from ..services.records import (
-    BLOCKER_TRANSITION_FIELDS,
-    DOCKING_TRANSITION_FIELDS,
-    PREWORK_TRANSITION_FIELDS,
-)
+from ..services.dockings import DOCKING_TRANSITION_FIELDS
+from ..services.records import BLOCKER_TRANSITION_FIELDS, PREWORK_TRANSITION_FIELDS
 
 
 class UnitSerializer(serializers.ModelSerializer):

@@ -11,7 +11,6 @@ from .. import permissions, selectors, services
 from ..filters import (
     PROJECT_SEARCH_FIELDS,
     BlockerFilter,
-    DockingFilter,
     PreworkItemFilter,
     ProjectFilter,
 )
@@ -319,38 +318,3 @@ class BlockerViewSet(_RecordViewSet):
             expected_version=serializer.validated_data.get("version"),
         )
         return self._respond(blocker)
-
-
-@extend_schema_view(
-    list=extend_schema(summary="List dockings"),
-    retrieve=extend_schema(summary="A docking"),
-)
-class DockingViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = s.DockingSummarySerializer
-    permission_classes = [drf_permissions.IsAuthenticated, CaseAccess]
-    filterset_class = DockingFilter
-    ordering_fields = ["state"]
-
-    def get_queryset(self):
-        return selectors.docking_list(self.request.user)
-
-    @extend_schema(
-        summary="Take a transition of a docking",
-        request=s.DockingTransitionSerializer,
-        responses={200: s.DockingSummarySerializer, **TRANSITION_ERRORS},
-    )
-    @action(detail=True, methods=["post"])
-    def transitions(self, request, pk=None):
-        docking = self.get_object()
-        serializer = s.DockingTransitionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.docking_transition(
-            docking=Docking.objects.select_related("project").get(pk=docking.pk),
-            transition=serializer.validated_data["transition"],
-            actor=request.user,
-            reason=serializer.validated_data["reason"],
-            fields=_transition_fields(serializer),
-            expected_version=serializer.validated_data.get("version"),
-        )
-        docking = self.get_queryset().get(pk=docking.pk)
-        return Response(self.get_serializer(docking).data)

@@ -16,11 +16,41 @@ from .choices import (
     PreworkState,
     Stage,
 )
+from .financing import (
+    INDUSTRY_BITS,
+    STAGE_BITS,
+    DockingStallRule,
+    EventInvitation,
+    FinancialProduct,
+    FinancingNeed,
+    FinancingType,
+    InstitutionType,
+    MatchmakingEvent,
+    NeedMatch,
+    NeedState,
+    SpecialLine,
+    mask_of,
+    values_of,
+)
 from .org import LeaderResponsibility, Person, Rank, Role, Unit, UnitGroup, UnitKind
 from .projects import AnnualPlan, Docking, KeyProject
 from .records import Blocker, BlockerInput, PreworkItem
 
 __all__ = [
+    "INDUSTRY_BITS",
+    "STAGE_BITS",
+    "DockingStallRule",
+    "EventInvitation",
+    "FinancialProduct",
+    "FinancingNeed",
+    "FinancingType",
+    "InstitutionType",
+    "MatchmakingEvent",
+    "NeedMatch",
+    "NeedState",
+    "SpecialLine",
+    "mask_of",
+    "values_of",
     "ACTIVE_STAGES",
     "BLOCKER_OPEN",
     "PREWORK_SETTLED",

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .financing import InstitutionType
+
 
 class UnitKind(models.TextChoices):
     DISTRICT = "district", _("District or county")
@@ -53,6 +55,11 @@ class Unit(models.Model):
         related_name="headed_units",
     )
     is_active = models.BooleanField(_("active"), default=True)
+    institution_type = models.CharField(
+        _("type of institution"), max_length=20, blank=True, default="",
+        choices=InstitutionType.choices,
+        help_text=_("For financial institutions; their branches are child units."),
+    )
     webhooks = models.ManyToManyField(
         "notifications.Webhook",
         verbose_name=_("messenger webhooks"),

@@ -362,14 +362,43 @@ class Docking(VersionedModel):
     )
     disbursed_on = models.DateField(_("disbursed on"), null=True, blank=True)
     decline_reason = models.TextField(_("reason for declining"), blank=True)
+    need = models.ForeignKey(
+        "cases.FinancingNeed", verbose_name=_("financing need"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="dockings",
+    )
+    product = models.ForeignKey(
+        "cases.FinancialProduct", verbose_name=_("product"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="dockings",
+    )
+    event = models.ForeignKey(
+        "cases.MatchmakingEvent", verbose_name=_("signed at the event"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="dockings",
+    )
+    source = models.CharField(
+        _("opened by"), max_length=20, blank=True, default="",
+        choices=[
+            ("", _("The secretariat")),
+            ("match", _("A recommendation from matching")),
+            ("interest", _("The institution's interest")),
+            ("event", _("A matchmaking event")),
+        ],
+    )
+    last_step_at = models.DateTimeField(_("last step at"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("docking")
         verbose_name_plural = _("dockings")
         ordering = ["project", "institution__name"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "institution"], name="uniq_docking_project_institution"),
+            models.UniqueConstraint(
+                fields=["project", "institution"], condition=Q(need__isnull=True),
+                name="uniq_docking_project_institution",
+            ),
+            models.UniqueConstraint(
+                fields=["need", "institution"], condition=Q(need__isnull=False), name="uniq_docking_need_institution"
+            ),
         ]
+        indexes = [models.Index(fields=["institution", "state"], name="docking_institution_state")]
 
     def __str__(self):
         return f"{self.project.code} · {self.institution.name}"

@@ -1,4 +1,4 @@
-"""Writing the records about a case: pre-work items, blockers and dockings."""
+"""Writing the records about a case: pre-work items and blockers (dockings are in ``dockings.py``)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from .. import notifying, permissions
-from ..models import AuditAction, Blocker, BlockerInput, Docking, PreworkItem, Role
+from ..models import AuditAction, Blocker, BlockerInput, PreworkItem, Role
 from ..signals import record_changed
 from .audit import audit_record, diff, snapshot
 from .errors import Conflict
@@ -29,7 +29,6 @@ SECRETARIAT_PREWORK_FIELDS = {"required"}
 BLOCKER_FIELDS = ["title", "description", "category", "lead_unit", "cooperating_units", "due_on"]
 # Who leads a blocker and by when is the secretariat's triage; a reporter says what it is.
 REPORTER_BLOCKER_FIELDS = ["title", "description", "category"]
-DOCKING_FIELDS = ["intent_amount", "credit_approved_amount", "disbursed_amount", "disbursed_on"]
 
 # What a person may give with each transition, besides a reason.
 PREWORK_TRANSITION_FIELDS = {
@@ -45,14 +44,6 @@ BLOCKER_TRANSITION_FIELDS = {
     "send_back": set(),
     "reject": set(),
     "merge": {"merged_into"},
-}
-DOCKING_TRANSITION_FIELDS = {
-    "contact": set(),
-    "start_due_diligence": set(),
-    "sign_intent": {"intent_amount"},
-    "approve_credit": {"credit_approved_amount"},
-    "disburse": {"disbursed_amount", "disbursed_on"},
-    "decline": set(),
 }
 
 
@@ -301,46 +292,3 @@ def blocker_add_input(*, blocker, actor, text):
         changes={"input": [None, f"{unit.name}: {text}"]},
     )
     return entry
-
-
-# Dockings
-
-
-@transaction.atomic
-def docking_create(*, project, institution, actor) -> Docking:
-    """Recommend a case to a financial institution: a docking begins."""
-    if not permissions.can_manage_dockings(actor, project):
-        raise PermissionDenied(_("You may not start dockings for this key project."))
-    docking = Docking(project=project, institution=institution)
-    docking.validate()
-    if Docking.objects.filter(project=project, institution=institution).exists():
-        raise ValidationError({"institution": _("This institution already has a docking for this project.")})
-    docking.save()
-    audit_record(
-        actor=actor,
-        instance=docking,
-        action=AuditAction.CREATED,
-        project=project,
-        to_state=docking.state,
-        changes={"institution": [None, institution.pk]},
-    )
-    return docking
-
-
-@transaction.atomic
-def docking_transition(*, docking, transition, actor, reason="", fields=None, expected_version=None):
-    _check_version(docking, expected_version)
-
-    def record_reason(d):
-        if transition == "decline":
-            d.decline_reason = reason
-
-    return _transition_with_fields(
-        docking,
-        transition,
-        actor=actor,
-        reason=reason,
-        fields=fields,
-        allowed_by_name=DOCKING_TRANSITION_FIELDS,
-        extra=record_reason,
-    )

@@ -19,6 +19,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
+from cases import matching
 from cases.models import (
     BlockerState,
     Docking,
@@ -39,6 +40,11 @@ from tests.cases.factories import (
     ready_to_select,
     set_stage,
     set_state,
+)
+from tests.cases.financing_factories import (
+    FinancialProductFactory,
+    FinancingNeedFactory,
+    publish_directly,
 )
 
 # The coverage phase walks every property of every body in each of the three media types
@@ -62,6 +68,8 @@ RESOURCE_OF_PATH = {
     "/api/prework-items/": "prework-items",
     "/api/blockers/": "blockers",
     "/api/dockings/": "dockings",
+    "/api/needs/": "needs",
+    "/api/products/": "products",
 }
 RESOURCE_OF_FIELD = {
     "project": "projects",
@@ -195,9 +203,14 @@ def seeded(org):
         DockingFactory(project=docking, institution=org.bank_unit),
         set_state(DockingFactory(project=docking), DockingState.INTENT_SIGNED),
     ]
+    product = FinancialProductFactory(institution=org.bank_unit)
+    needs = [publish_directly(FinancingNeedFactory(project=docking)), FinancingNeedFactory(project=docking)]
+    matching.rematch_all()
     SEEDED.clear()
     SEEDED.update(
         {
+            "needs": [need.pk for need in needs],
+            "products": [product.pk, FinancialProductFactory(institution=org.bank_unit, is_active=False).pk],
             "units": list(Unit.objects.values_list("pk", flat=True)),
             "districts": [org.district.pk, org.other_unit.pk],
             "people": list(Person.objects.values_list("pk", flat=True)),

@@ -90,8 +90,8 @@ REFUSED = {
 def test_each_role_opens_its_pages_and_is_refused_the_rest(world, as_user, role):
     client = as_user(getattr(world, role))
     answers = {name: client.get(url).status_code for name, url in pages(world).items()}
-    if role == "bank":  # an institution user has no case pages at all; only the home page opens
-        expected = {name: (OK if name == "home" else FORBIDDEN) for name in answers}
+    if role == "bank":  # an institution user has no case pages at all; the home page sends them to their portal
+        expected = {name: (302 if name == "home" else FORBIDDEN) for name in answers}
     else:
         expected = {name: REFUSED[role].get(name, OK) for name in answers}
     assert answers == expected

@@ -824,12 +824,22 @@ def test_declining_a_docking_needs_a_reason_and_keeps_it(org, project):
 @pytest.mark.parametrize(
     "role", ["secretariat", "supervisor", "head", "staff", "leader", "bank", "owner"]
 )
-def test_only_the_secretariat_moves_a_docking(org, project, role):
+def test_the_secretariat_and_the_institution_itself_move_a_docking(org, project, role):
     docking = DockingFactory(project=project, institution=org.bank_unit)
 
     allowed = permissions.can_transition(user(org, role), docking, "contact")
 
-    assert allowed is (role == "secretariat")
+    assert allowed is (role in ("secretariat", "bank"))
+
+
+def test_another_institution_may_not_move_the_docking(org, project):
+    from tests.cases.factories import PersonFactory, UnitFactory
+
+    other_bank = UnitFactory(name="另一家银行", kind="institution")
+    banker = PersonFactory(user__username="other_bank", unit=other_bank, role="institution")
+    docking = DockingFactory(project=project, institution=org.bank_unit)
+
+    assert not permissions.can_transition(banker.user, docking, "contact")
 
 
 # A refused transition changes nothing
@@ -911,11 +921,11 @@ REFUSALS = {
         dict(transition="close_out", role="secretariat"),
         services.TransitionNotAvailable,
     ),
-    "docking moved by the bank": (
+    "docking moved by a unit head": (
         _docking,
         services.docking_transition,
         "docking",
-        dict(transition="contact", role="bank"),
+        dict(transition="contact", role="head"),
         PermissionDenied,
     ),
     "docking declined without a reason": (

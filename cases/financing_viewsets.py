@@ -1,0 +1,150 @@
+"""The financing docking application: the white list, institutions' products, dockings, matchmaking
+events, the institution portal and the statistics. Each page is a path property here."""
+
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
+from viewflow.urls import Application
+
+from . import events_views, financing_views, permissions
+from .financing_stats_views import StatisticsExcelView, StatisticsView
+from .portal_views import (
+    ExpressInterestView,
+    PortalDockingListView,
+    PortalHomeView,
+    PortalNeedListView,
+    PortalNeedView,
+)
+
+
+class FinancingApplication(Application):
+    title = _("Financing")
+    icon = "account_balance_wallet"
+    app_name = "financing"
+    base_template_name = "kp/base_page.html"
+    menu_template_name = "cases/financing/menu.html"
+
+    def has_view_permission(self, user, obj=None):
+        return not user.is_authenticated or permissions.can_read_white_list(user)
+
+    @property
+    def index_path(self):
+        return path("", RedirectView.as_view(pattern_name="financing:white_list"), name="index")
+
+    @property
+    def white_list_path(self):
+        return path("needs/", financing_views.WhiteListView.as_view(viewset=self), name="white_list")
+
+    @property
+    def need_detail_path(self):
+        return path("needs/<int:pk>/", financing_views.NeedDetailView.as_view(viewset=self), name="need_detail")
+
+    @property
+    def need_add_path(self):
+        return path(
+            "projects/<int:project_pk>/needs/add/", financing_views.NeedCreateView.as_view(viewset=self), name="need_add"
+        )
+
+    @property
+    def need_change_path(self):
+        return path("needs/<int:pk>/change/", financing_views.NeedUpdateView.as_view(viewset=self), name="need_change")
+
+    @property
+    def need_transition_path(self):
+        return path(
+            "needs/<int:pk>/transition/<str:name>/",
+            financing_views.NeedTransitionView.as_view(viewset=self),
+            name="need_transition",
+        )
+
+    @property
+    def products_path(self):
+        return path("products/", financing_views.ProductListView.as_view(viewset=self), name="products")
+
+    @property
+    def product_add_path(self):
+        return path("products/add/", financing_views.ProductCreateView.as_view(viewset=self), name="product_add")
+
+    @property
+    def product_detail_path(self):
+        return path("products/<int:pk>/", financing_views.ProductDetailView.as_view(viewset=self), name="product_detail")
+
+    @property
+    def product_change_path(self):
+        return path(
+            "products/<int:pk>/change/", financing_views.ProductUpdateView.as_view(viewset=self), name="product_change"
+        )
+
+    @property
+    def product_deactivate_path(self):
+        return path(
+            "products/<int:pk>/deactivate/",
+            financing_views.ProductDeactivateView.as_view(viewset=self),
+            name="product_deactivate",
+        )
+
+    @property
+    def docking_path(self):
+        return path("dockings/<int:pk>/", events_views.DockingView.as_view(viewset=self), name="docking")
+
+    @property
+    def docking_step_path(self):
+        return path("dockings/<int:pk>/step/", events_views.DockingStepView.as_view(viewset=self), name="docking_step")
+
+    @property
+    def events_path(self):
+        return path("events/", events_views.EventListView.as_view(viewset=self), name="events")
+
+    @property
+    def event_add_path(self):
+        return path("events/add/", events_views.EventCreateView.as_view(viewset=self), name="event_add")
+
+    @property
+    def event_path(self):
+        return path("events/<int:pk>/", events_views.EventView.as_view(viewset=self), name="event")
+
+    @property
+    def event_edit_path(self):
+        return path("events/<int:pk>/edit/", events_views.EventEditView.as_view(viewset=self), name="event_edit")
+
+    @property
+    def event_invite_path(self):
+        return path("events/<int:pk>/invite/", events_views.EventInviteView.as_view(viewset=self), name="event_invite")
+
+    @property
+    def event_attendance_path(self):
+        return path(
+            "events/<int:pk>/attendance/", events_views.EventAttendanceView.as_view(viewset=self), name="event_attendance"
+        )
+
+    @property
+    def event_sign_path(self):
+        return path("events/<int:pk>/sign/", events_views.EventSignView.as_view(viewset=self), name="event_sign")
+
+    @property
+    def statistics_path(self):
+        return path("statistics/", StatisticsView.as_view(viewset=self), name="statistics")
+
+    @property
+    def statistics_xlsx_path(self):
+        return path("statistics/statistics.xlsx", StatisticsExcelView.as_view(viewset=self), name="statistics_xlsx")
+
+    @property
+    def portal_path(self):
+        return path("portal/", PortalHomeView.as_view(viewset=self), name="portal")
+
+    @property
+    def portal_dockings_path(self):
+        return path("portal/dockings/", PortalDockingListView.as_view(viewset=self), name="portal_dockings")
+
+    @property
+    def portal_needs_path(self):
+        return path("portal/needs/", PortalNeedListView.as_view(viewset=self), name="portal_needs")
+
+    @property
+    def portal_need_path(self):
+        return path("portal/needs/<int:pk>/", PortalNeedView.as_view(viewset=self), name="portal_need")
+
+    @property
+    def portal_interest_path(self):
+        return path("portal/needs/<int:pk>/interest/", ExpressInterestView.as_view(), name="portal_interest")
