@@ -90,7 +90,7 @@ from cases.services.audit import audit_record
 
 from . import services
 from .calendar import WorkingCalendar
-from .lights import first_of_month, reason_text
+from .lights import first_of_month, previous_month, reason_text
 from .models import (
     AgendaItem,
     AgendaSection,
@@ -166,7 +166,7 @@ def meeting_number(month):
 def period_of_today(today=None):
     """The period the current cycle reviews: last month."""
     today = today or timezone.localdate()
-    return first_of_month(first_of_month(today) - datetime.timedelta(days=1))
+    return previous_month(first_of_month(today))
 
 
 # Drafting

@@ -7,7 +7,6 @@ celery workers. Both halves are idempotent and resume after a crash: a row is un
 case and month, and a batch skips, under the row's lock, a report whose flow has started.
 """
 
-import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -24,7 +23,7 @@ from cases.services.audit import audit_record
 
 from . import cycle, services
 from .calendar import WorkingCalendar
-from .lights import ACTIVE_STAGES, next_month
+from .lights import ACTIVE_STAGES, first_of_month, next_month, previous_month
 from .models import CycleStep, MonthlyReport, ReportAttachment, TaskKind
 
 REPORT_BATCH = 200
@@ -337,4 +336,4 @@ def task_url(task):
 
 def month_or_default(month, today=None):
     """The period a page shows by default: the month before this one."""
-    return month or ((today or timezone.localdate()).replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    return month or previous_month(first_of_month(today or timezone.localdate()))
