@@ -55,14 +55,18 @@ def _instant(value):
 
 
 def calendar_attachment(event, *, attendee=None):
-    """An iCalendar (.ics) request for a meeting: uid, summary, start, end, location, description;
-    organised by the system's sender, addressed to ``attendee`` (an email address)."""
+    """An iCalendar (.ics) request for a meeting: uid, sequence, summary, start, end, location,
+    description; organised by the system's sender, addressed to ``attendee`` (an email address).
+
+    A changed meeting is sent again with the same uid and a higher sequence: calendar clients
+    replace the entry they hold only when the sequence has grown (RFC 5545, 3.8.7.4)."""
     calendar = Calendar()
     calendar.add("prodid", "-//Key projects//notifications//")
     calendar.add("version", "2.0")
     calendar.add("method", "REQUEST")
     entry = Event()
     entry.add("uid", event["uid"])
+    entry.add("sequence", int(event.get("sequence") or 0))
     entry.add("summary", event.get("summary", ""))
     entry.add("dtstart", _instant(event["start"]))
     entry.add("dtend", _instant(event["end"]))

@@ -22,6 +22,7 @@ URGENT = {"escalated_to_you": ESCALATION, "interview_proposed": INTERVIEW}
 MEETING = {"meeting": "MEETING-M", "when": "2026-06-12 09:30", "place": "ROOM-301"}
 EVENT = {
     "uid": "meeting-2026-06@keyprojects.test",
+    "sequence": 3,
     "summary": "MEETING-M",
     "start": "2026-06-12T09:30:00+08:00",
     "end": "2026-06-12T11:30:00+08:00",
@@ -251,6 +252,7 @@ def test_an_event_rides_along_as_an_icalendar_invitation(person, django_capture_
     assert mimetype.startswith("text/calendar")
     (entry,) = Calendar.from_ical(content).walk("VEVENT")
     assert str(entry["uid"]) == EVENT["uid"]
+    assert int(entry["sequence"]) == 3  # an update replaces the entry only when its sequence grew
     assert str(entry["summary"]) == "MEETING-M"
     assert str(entry["location"]) == "ROOM-301"
 
