@@ -34,6 +34,7 @@ from .models import (
     KeyProject,
     NeedMatch,
     NeedState,
+    Role,
     SpecialLine,
     Stage,
     Unit,
@@ -154,6 +155,16 @@ def need_matches(user, need):
     )
 
 
+def need_match(user, need, product_id):
+    """The match of ``need`` with product ``product_id`` that ``user`` may see, with its product and
+    institution; None when the product is not (or no longer) among the need's best."""
+    try:
+        product_id = int(product_id)
+    except (TypeError, ValueError):
+        return None
+    return need_matches(user, need).filter(product_id=product_id).first()
+
+
 def need_dockings(user, need):
     """The dockings that follow ``need`` and that ``user`` may see."""
     return (
@@ -163,16 +174,38 @@ def need_dockings(user, need):
     )
 
 
+def need_docking_with(user, need, institution_id):
+    """The docking of ``need`` with one institution, if there is one ``user`` may see."""
+    return need_dockings(user, need).filter(institution_id=institution_id).first()
+
+
 def project_needs(user, project):
     """The needs of one case ``user`` may see, newest first."""
     return FinancingNeed.objects.filter(permissions.need_scope(user), project_id=project.pk).order_by("-created_at", "-pk")
 
 
+def own_needs(user):
+    """The needs of the cases ``user`` may see (an owner: its enterprise's), every state, case by
+    case and newest first; never another case's needs on the white list."""
+    return (
+        FinancingNeed.objects.filter(permissions.need_scope(user))
+        .filter(project__in=KeyProject.objects.filter(permissions.project_scope(user)))
+        .select_related("project")
+        .order_by("project__code", "-created_at", "-pk")
+    )
+
+
 def projects_for_needs(user):
-    """The cases ``user`` may write needs for: in financing docking or financing, in their scope."""
+    """The cases ``user`` may write needs for: in financing docking or financing, in their scope,
+    and (but for the secretariat) led or owned by their unit."""
     queryset = KeyProject.objects.filter(permissions.project_scope(user), stage__in=[Stage.DOCKING, Stage.FINANCING])
     if not permissions.is_secretariat(user):
-        queryset = queryset.filter(lead_unit_id=permissions.person_of(user).unit_id if permissions.person_of(user) else None)
+        person = permissions.person_of(user)
+        unit = person.unit_id if person else None
+        if permissions.role_of(user) == Role.OWNER:
+            queryset = queryset.filter(owner_id=unit)
+        else:
+            queryset = queryset.filter(lead_unit_id=unit, lead_unit__isnull=False)
     return queryset.order_by("code")
 
 

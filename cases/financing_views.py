@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
+from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,6 +30,7 @@ from .models import (
     Industry,
     InstitutionType,
     NeedState,
+    Role,
     SpecialLine,
     Stage,
     Unit,
@@ -60,6 +62,23 @@ def _optional_url(name, *args):
 
 def _wan(value):
     return value * TEN_THOUSAND if value is not None else None
+
+
+def needs_home(user):
+    """(address, title) of the list a need's page leads back to: an owner enterprise's people their
+    own needs, everyone else the white list."""
+    if permissions.role_of(user) == Role.OWNER:
+        return reverse("financing:own_needs"), _("Our financing needs")
+    return reverse("financing:white_list"), _("White list of financing needs")
+
+
+class FinancingIndexView(LoginRequiredMixin, generic.RedirectView):
+    """Where the Financing menu leads: the list of needs its reader works with."""
+
+    viewset = None
+
+    def get_redirect_url(self, *args, **kwargs):
+        return needs_home(self.request.user)[0]
 
 
 def _query_without_page(request):
@@ -181,12 +200,20 @@ class NeedDetailView(FinancingPage):
         user = self.request.user
         need = selectors.need_detail(user, self.kwargs["pk"])
         internal = permissions.is_internal(user)
-        matches = list(selectors.need_matches(user, need))
+        # Matches name institutions' products, which an owner does not read.
+        show_matches = permissions.can_read_products(user)
+        dockings = list(selectors.need_dockings(user, need))
+        docking_pages = permissions.can_read_white_list(user)
+        for docking in dockings:
+            docking.url = _optional_url("financing:docking", docking.pk) if docking_pages else None
+        matches = list(selectors.need_matches(user, need)) if show_matches else []
+        # One docking per need and institution: a match whose institution has one shows it instead
+        # of the recommendation.
+        docking_of = {docking.institution_id: docking for docking in dockings}
+        can_recommend = need.state == NeedState.PUBLISHED and permissions.can_manage_dockings(user, need.project)
         for match in matches:
             match.reason_texts = matching.reason_texts(match.reasons, need=need, product=match.product)
-        dockings = list(selectors.need_dockings(user, need))
-        for docking in dockings:
-            docking.url = _optional_url("financing:docking", docking.pk)
+            match.docking = docking_of.get(match.institution_id)
         own = permissions.institution_ids(user)
         interest_url = None
         if (
@@ -204,15 +231,22 @@ class NeedDetailView(FinancingPage):
             for event in timeline:
                 step = NEED_STEPS.get(event.transition)
                 event.transition_label = str(step.label) if step else event.transition_label
+        reads_cases = internal or permissions.role_of(user) == Role.OWNER
+        home_url, home_title = needs_home(user)
         context.update(
             {
                 "need": need,
                 "project": need.project,
                 "internal": internal,
+                "home_url": home_url,
+                "home_title": home_title,
                 "case_url": reverse("cases:projects:detail", args=[need.project_id])
-                if internal and permissions.can_view_project(user, need.project)
+                if reads_cases and permissions.can_view_project(user, need.project)
                 else None,
+                "show_review_note": permissions.can_read_review_note(user, need),
+                "show_matches": show_matches,
                 "matches": matches,
+                "can_recommend": can_recommend,
                 "dockings": dockings,
                 "transitions": [o for o in services.need_transition_options(need, user) if o.permitted],
                 "can_change": can_change_need(user, need),
@@ -354,7 +388,16 @@ class NeedTransitionView(LoginRequiredMixin, generic.FormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update({"need": self.need, "project": self.need.project, "option": self.option})
+        home_url, home_title = needs_home(self.request.user)
+        context.update(
+            {
+                "need": self.need,
+                "project": self.need.project,
+                "option": self.option,
+                "home_url": home_url,
+                "home_title": home_title,
+            }
+        )
         return context
 
     def form_valid(self, form):
@@ -378,6 +421,91 @@ class NeedTransitionView(LoginRequiredMixin, generic.FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("Done: %(step)s.") % {"step": self.option.label})
         return HttpResponseRedirect(need_url(self.need))
+
+
+class RecommendForm(forms.Form):
+    note = forms.CharField(
+        label=gettext_lazy("Note"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+        help_text=gettext_lazy("Optional: why this institution, whom to contact. It opens the docking's trail."),
+    )
+
+
+class NeedRecommendView(LoginRequiredMixin, generic.FormView):
+    """The secretariat recommends a matched product's institution for a published need: a docking
+    opens with it. A confirmation with an optional note; the docking opens on POST only."""
+
+    template_name = "cases/financing/need_recommend.html"
+    form_class = RecommendForm
+    viewset = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.need = selectors.need_detail(request.user, kwargs["pk"])
+        if not permissions.can_manage_dockings(request.user, self.need.project):
+            raise PermissionDenied
+        self.match = selectors.need_match(request.user, self.need, kwargs["product_pk"])
+        if self.match is None:
+            messages.warning(request, _("This product is not among the need's best matches (any more)."))
+            return HttpResponseRedirect(f"{need_url(self.need)}#matches")
+        return super().dispatch(request, *args, **kwargs)
+
+    def _already_open(self, message):
+        docking = selectors.need_docking_with(self.request.user, self.need, self.match.institution_id)
+        messages.warning(self.request, message)
+        return redirect("financing:docking", docking.pk) if docking else HttpResponseRedirect(need_url(self.need))
+
+    def get(self, request, *args, **kwargs):
+        if selectors.need_docking_with(request.user, self.need, self.match.institution_id) is not None:
+            return self._already_open(_("This institution already has a docking for this need."))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        self.match.reason_texts = matching.reason_texts(self.match.reasons, need=self.need, product=self.match.product)
+        context.update({"need": self.need, "project": self.need.project, "match": self.match})
+        return context
+
+    def form_valid(self, form):
+        try:
+            docking = services.docking_recommend(
+                need=selectors.need_for_change(self.need.pk),
+                product=self.match.product,
+                institution=self.match.institution,
+                actor=self.request.user,
+                note=form.cleaned_data["note"],
+            )
+        except services.Conflict as conflict:
+            return self._already_open(conflict.message)
+        except ValidationError as error:
+            _form_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("%(institution)s is recommended for this need: the docking is open.")
+            % {"institution": self.match.institution.name},
+        )
+        return redirect("financing:docking", docking.pk)
+
+
+class OwnNeedsView(FinancingPage):
+    """An owner enterprise's financing needs: every state of its own cases' needs, and where it may
+    add one (its cases in financing docking or financing)."""
+
+    template_name = "cases/financing/own_needs.html"
+
+    def allowed(self, user):
+        return permissions.role_of(user) == Role.OWNER
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        page = Paginator(selectors.own_needs(user), PAGE_SIZE).get_page(self.request.GET.get("page"))
+        context.update({"page": page, "projects": list(selectors.projects_for_needs(user))})
+        return context
 
 
 # Products
@@ -500,6 +628,7 @@ class ProductForm(ServiceForm):
         FieldSet(gettext_lazy("Whom it serves"), "industries", "stages", "regions"),
         "description",
         "is_active",
+        "version",
     )
 
     class Meta:
@@ -524,9 +653,9 @@ class ProductForm(ServiceForm):
         self.fields["institution"].queryset = selectors.institutions(user)
         self.fields["regions"].queryset = Unit.objects.filter(kind=UnitKind.DISTRICT).order_by("name")
         self.fields["regions"].help_text = _("None for every region.")
-        self.fields.pop("version")
         product = self.instance
         if product.pk and not self.is_bound:
+            self.initial["version"] = product.version
             self.initial["amount_min"] = product.amount_min / TEN_THOUSAND
             self.initial["amount_max"] = product.amount_max / TEN_THOUSAND
             self.initial["industries"] = values_of(product.industries_mask, INDUSTRY_BITS)
@@ -599,7 +728,12 @@ class ProductUpdateView(ProductFormView):
         return _("Change the financial product")
 
     def save(self, form):
-        return services.product_update(product=self.product, actor=self.request.user, data=form.service_data())
+        return services.product_update(
+            product=self.product,
+            actor=self.request.user,
+            data=form.service_data(),
+            expected_version=form.cleaned_data.get("version"),
+        )
 
 
 class ProductDeactivateView(LoginRequiredMixin, generic.View):

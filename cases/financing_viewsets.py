@@ -1,9 +1,9 @@
 """The financing docking application: the white list, institutions' products, dockings, matchmaking
-events, the institution portal and the statistics. Each page is a path property here."""
+events, the institution portal and the statistics; for an owner enterprise's people, their own
+cases' needs. Each page is a path property here."""
 
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
-from django.views.generic import RedirectView
 from viewflow.urls import Application
 
 from . import events_views, financing_views, permissions
@@ -25,15 +25,20 @@ class FinancingApplication(Application):
     menu_template_name = "cases/financing/menu.html"
 
     def has_view_permission(self, user, obj=None):
-        return not user.is_authenticated or permissions.can_read_white_list(user)
+        # Each page asks its own question besides: an owner reaches its own needs' pages only.
+        return not user.is_authenticated or permissions.can_read_needs(user)
 
     @property
     def index_path(self):
-        return path("", RedirectView.as_view(pattern_name="financing:white_list"), name="index")
+        return path("", financing_views.FinancingIndexView.as_view(viewset=self), name="index")
 
     @property
     def white_list_path(self):
         return path("needs/", financing_views.WhiteListView.as_view(viewset=self), name="white_list")
+
+    @property
+    def own_needs_path(self):
+        return path("needs/own/", financing_views.OwnNeedsView.as_view(viewset=self), name="own_needs")
 
     @property
     def need_detail_path(self):
@@ -55,6 +60,14 @@ class FinancingApplication(Application):
             "needs/<int:pk>/transition/<str:name>/",
             financing_views.NeedTransitionView.as_view(viewset=self),
             name="need_transition",
+        )
+
+    @property
+    def need_recommend_path(self):
+        return path(
+            "needs/<int:pk>/recommend/<int:product_pk>/",
+            financing_views.NeedRecommendView.as_view(viewset=self),
+            name="need_recommend",
         )
 
     @property

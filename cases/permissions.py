@@ -136,7 +136,13 @@ def can_edit_project(user, project):
 
 
 def can_manage_dockings(user, project):
+    """The secretariat opens dockings on a case: by hand, or recommending a matched product."""
     return is_secretariat(user)
+
+
+def owns_project(user, project):
+    """Is ``user`` one of the people of the enterprise that owns ``project``?"""
+    return role_of(user) == Role.OWNER and project.owner_id is not None and project.owner_id == _unit_id(user)
 
 
 # Writes on records
@@ -208,6 +214,16 @@ INSTITUTION_DOCKING_TRANSITIONS = {
     "contact", "start_due_diligence", "sign_intent", "approve_credit", "disburse", "decline",
 }
 WHITE_LIST_READERS = INTERNAL | {Role.INSTITUTION}
+# Who reads financing needs at all: the white list's readers, and owners their own cases' needs.
+NEED_READERS = WHITE_LIST_READERS | {Role.OWNER}
+# Who reads needs that are not (or no longer) on the white list, within ``need_scope``.
+UNPUBLISHED_NEED_READERS = INTERNAL | {Role.OWNER}
+# Who may ask to draft a need; ``can_edit_need`` decides for each case (a supervisor never may).
+NEED_DRAFTERS = INTERNAL | {Role.OWNER}
+# What a case's owner enterprise does with its own needs, from which states: it drafts them,
+# submits them for review and takes them back before they are published. Publishing, sending
+# back, and closing or withdrawing a published need are the government's.
+OWNER_NEED_STEPS = {"submit": {"draft"}, "withdraw": {"draft", "submitted"}}
 
 
 def institution_ids(user):
@@ -229,16 +245,51 @@ def can_read_white_list(user):
     return role_of(user) in WHITE_LIST_READERS
 
 
+def can_read_needs(user):
+    """Financing needs, each reader within ``need_scope``: government people, institutions' people
+    (the white list) and owners' people (their own cases' needs)."""
+    return role_of(user) in NEED_READERS
+
+
+def can_read_unpublished_needs(user):
+    """Drafts, needs under review, closed and withdrawn ones: for government people and owners
+    (within ``need_scope``); an institution reads the white list only."""
+    return role_of(user) in UNPUBLISHED_NEED_READERS
+
+
+def can_draft_needs(user):
+    return role_of(user) in NEED_DRAFTERS
+
+
 def can_edit_need(user, project):
-    """The secretariat, or the lead unit of a case in docking or financing, writes its needs."""
+    """The secretariat; or, for a case in docking or financing, its lead unit or its owner enterprise
+    writes its needs."""
     if is_secretariat(user):
         return True
-    return project.stage in (Stage.DOCKING, Stage.FINANCING) and _in_lead_unit(user, project)
+    return project.stage in (Stage.DOCKING, Stage.FINANCING) and (
+        _in_lead_unit(user, project) or owns_project(user, project)
+    )
 
 
 def can_review_needs(user):
     """The secretariat publishes needs on the white list, or sends them back."""
     return is_secretariat(user)
+
+
+def can_take_need_step(user, need, name):
+    """May ``user`` take step ``name`` of ``need``'s lifecycle? Its guard is checked elsewhere."""
+    if name in ("publish", "return"):
+        return can_review_needs(user)
+    if not can_edit_need(user, need.project):
+        return False
+    if role_of(user) == Role.OWNER:
+        return need.state in OWNER_NEED_STEPS.get(name, ())
+    return True
+
+
+def can_read_review_note(user, need):
+    """The review note is addressed to who wrote the need: government people and the case's owner."""
+    return is_internal(user) or owns_project(user, need.project)
 
 
 def can_manage_product(user, institution_id):
@@ -351,9 +402,11 @@ def product_scope(user):
 
 def match_scope(user):
     """A filter for the matches ``user`` may see beside a need they may read: an institution's
-    people only their own institution's."""
+    people only their own institution's; who may not read products (an owner) none."""
     if role_of(user) == Role.INSTITUTION:
         return Q(institution_id__in=institution_ids(user))
+    if not can_read_products(user):
+        return Q(pk__in=[])
     return Q()
 
 

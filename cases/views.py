@@ -136,6 +136,9 @@ class ProjectDetailView(DetailModelView):
                 "can_add_prework": permissions.can_add_prework(user, project),
                 "can_report_blocker": permissions.can_report_blocker(user, project),
                 "can_manage_dockings": permissions.can_manage_dockings(user, project),
+                # The lead unit, the owner enterprise or the secretariat, while the case seeks financing.
+                "can_add_need": project.stage in (Stage.DOCKING, Stage.FINANCING)
+                and permissions.can_edit_need(user, project),
             }
         )
         return context

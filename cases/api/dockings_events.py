@@ -181,6 +181,9 @@ class RecommendSerializer(serializers.Serializer):
     institution = serializers.PrimaryKeyRelatedField(
         queryset=Unit.objects.filter(kind=UnitKind.INSTITUTION), required=False
     )
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000, help_text=_("Kept on the docking's trail.")
+    )
 
 
 @extend_schema_view(
@@ -266,7 +269,11 @@ class DockingViewSet(viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         docking = services.docking_recommend(
-            need=data["need"], actor=request.user, product=data.get("product"), institution=data.get("institution")
+            need=data["need"],
+            actor=request.user,
+            product=data.get("product"),
+            institution=data.get("institution"),
+            note=data["note"],
         )
         return self._respond(docking, status.HTTP_201_CREATED)
 

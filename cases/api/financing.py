@@ -1,11 +1,13 @@
 """API of the white list and the products: /api/needs/ and /api/products/.
 
-Needs: the white list's filters on the list (published needs unless an internal reader asks for
-another ``state``), drafting, changing with the ``version`` last read (409 when stale),
-the lifecycle's steps (submit, publish, return, close, withdraw) and the products that fit.
-Products: a scoped list with filters, adding and changing (the secretariat, or the institution's
-people for its own), deactivating, and the published needs that fit. Every write goes through
-the services; reads through ``financing_selectors``.
+Needs: the white list's filters on the list (published needs unless a government reader, or an
+owner for its own cases' needs, asks for another ``state``), drafting, changing with the
+``version`` last read (409 when stale), the lifecycle's steps (submit, publish, return, close,
+withdraw) and the products that fit. An owner enterprise's people reach their own cases' needs
+only, and no products or matches. Products: a scoped list with filters, adding and changing (the
+secretariat, or the institution's people for its own) with the ``version`` last read (409 when
+stale), deactivating, and the published needs that fit. Every write goes through the services;
+reads through ``financing_selectors``.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -49,11 +51,12 @@ ERRORS = {
 }
 
 
-class WhiteListAccess(drf_permissions.BasePermission):
-    """Needs are for government people and institutions' people."""
+class NeedAccess(drf_permissions.BasePermission):
+    """Needs are for government people, institutions' people (the white list) and owners' people
+    (their own cases' needs)."""
 
     def has_permission(self, request, view):
-        return permissions.can_read_white_list(request.user)
+        return permissions.can_read_needs(request.user)
 
 
 class ProductAccess(drf_permissions.BasePermission):
@@ -92,8 +95,10 @@ class NeedSerializer(serializers.ModelSerializer):
     state = serializers.ChoiceField(choices=NeedState.choices, read_only=True)
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     match_count = serializers.IntegerField(read_only=True, default=0)
-    lead_unit_name = serializers.SerializerMethodField(help_text="For government readers; null for institutions.")
-    review_note = serializers.SerializerMethodField(help_text="For government readers; null for institutions.")
+    lead_unit_name = serializers.SerializerMethodField(help_text="For government readers; null for others.")
+    review_note = serializers.SerializerMethodField(
+        help_text="For government readers and the case's owner; null for institutions."
+    )
 
     class Meta:
         model = FinancingNeed
@@ -140,7 +145,9 @@ class NeedSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_review_note(self, need):
-        return need.review_note if self._internal() else None
+        request = self.context.get("request")
+        readable = request is not None and permissions.can_read_review_note(request.user, need)
+        return need.review_note if readable else None
 
 
 class NeedFitSerializer(NeedSerializer):
@@ -238,7 +245,7 @@ class NeedViewSet(
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
-    permission_classes = [drf_permissions.IsAuthenticated, WhiteListAccess]
+    permission_classes = [drf_permissions.IsAuthenticated, NeedAccess]
     serializer_class = NeedSerializer
     filterset_class = selectors.NeedFilter
     search_fields = list(selectors.NEED_SEARCH_FIELDS)
@@ -249,7 +256,7 @@ class NeedViewSet(
     def get_queryset(self):
         queryset = selectors.need_list(self.request.user)
         if self.action == "list" and not (
-            self.request.query_params.get("state") and permissions.is_internal(self.request.user)
+            self.request.query_params.get("state") and permissions.can_read_unpublished_needs(self.request.user)
         ):
             queryset = queryset.filter(state=NeedState.PUBLISHED)
         return queryset
@@ -266,7 +273,7 @@ class NeedViewSet(
         return Response(NeedSerializer(need, context=self.get_serializer_context()).data, status=status_code)
 
     def create(self, request, *args, **kwargs):
-        if not permissions.is_internal(request.user):
+        if not permissions.can_draft_needs(request.user):
             raise PermissionDenied
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -317,11 +324,13 @@ class NeedViewSet(
 
     @extend_schema(
         summary="The products that fit the need, best first, with the reasons (an institution's people: their own)",
-        responses={200: MatchSerializer(many=True)},
+        responses={200: MatchSerializer(many=True), 403: ERRORS[403], 404: ERRORS[404]},
     )
     @action(detail=True, methods=["get"], filterset_class=None, search_fields=[], ordering_fields=[])
     def matches(self, request, pk=None):
         need = self.get_object()
+        if not permissions.can_read_products(request.user):
+            raise PermissionDenied
         page = self.paginate_queryset(selectors.need_matches(request.user, need))
         data = MatchSerializer(page, many=True, context={**self.get_serializer_context(), "need": need}).data
         return self.get_paginated_response(data)
@@ -364,6 +373,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "description",
             "is_active",
             "updated_at",
+            "version",
             "match_count",
         ]
         read_only_fields = fields
@@ -392,6 +402,12 @@ class ProductWriteSerializer(serializers.ModelSerializer):
     regions = serializers.ListField(
         child=IdField(queryset=Unit.objects.filter(kind=UnitKind.DISTRICT)), required=False, max_length=100
     )
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        help_text="The version you last read; required to change a product, ignored when adding one.",
+    )
 
     class Meta:
         model = FinancialProduct
@@ -411,6 +427,7 @@ class ProductWriteSerializer(serializers.ModelSerializer):
             "regions",
             "description",
             "is_active",
+            "version",
         ]
         extra_kwargs = {
             "term_months_min": {"min_value": 1, "max_value": 600},
@@ -467,14 +484,20 @@ class ProductViewSet(
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        product = services.product_create(actor=request.user, data=dict(serializer.validated_data))
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        product = services.product_create(actor=request.user, data=data)
         return self._respond(product, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         product = self.get_object()
         serializer = self.get_serializer(product, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        services.product_update(product=product, actor=request.user, data=dict(serializer.validated_data))
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        if version is None:
+            raise serializers.ValidationError({"version": [_("Give the version of the product you last read.")]})
+        services.product_update(product=product, actor=request.user, data=data, expected_version=version)
         return self._respond(product)
 
     @extend_schema(

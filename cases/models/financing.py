@@ -122,8 +122,11 @@ class FinancingNeed(VersionedModel):
         return f"{self.project_id} · {self.get_financing_type_display()} · {self.amount}"
 
 
-class FinancialProduct(models.Model):
-    """An institution's financing product, maintained by the secretariat or the institution."""
+class FinancialProduct(VersionedModel):
+    """An institution's financing product, maintained by the secretariat or the institution.
+
+    Versioned like the needs: two people changing the same product at once, the second is told.
+    """
 
     institution = models.ForeignKey(
         "cases.Unit", verbose_name=_("institution"), on_delete=models.PROTECT, related_name="products",
@@ -150,7 +153,6 @@ class FinancialProduct(models.Model):
     )
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("financial product")

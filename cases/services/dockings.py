@@ -84,8 +84,11 @@ def _tell(docking, actor):
 # Opening
 
 
-def _open(*, project, institution, actor, need=None, product=None, source="", event=None, duplicate, tell=True):
-    """Write a new docking in ``recommended``; ``duplicate`` is raised when one exists already."""
+def _open(
+    *, project, institution, actor, need=None, product=None, source="", event=None, duplicate, tell=True, note=""
+):
+    """Write a new docking in ``recommended``; ``duplicate`` is raised when one exists already.
+    ``note`` goes on the audit row that opens its trail."""
     errors = {}
     if institution is None or institution.kind != UnitKind.INSTITUTION:
         errors["institution"] = _("Choose a financial institution.")
@@ -128,6 +131,7 @@ def _open(*, project, institution, actor, need=None, product=None, source="", ev
         action=AuditAction.CREATED,
         project=project,
         to_state=docking.state,
+        reason=(note or "").strip(),
         changes=changes,
     )
     if tell:
@@ -159,8 +163,10 @@ def docking_create(*, project=None, institution, actor, need=None, product=None,
 
 
 @transaction.atomic
-def docking_recommend(*, need, actor, product=None, institution=None) -> Docking:
-    """The secretariat recommends a matched product's institution (or an institution) for a published need."""
+def docking_recommend(*, need, actor, product=None, institution=None, note: str = "") -> Docking:
+    """The secretariat recommends a matched product's institution (or an institution) for a published
+    need, with a note for the docking's trail. Once per need and institution; the second time is a
+    Conflict."""
     if product is not None:
         if institution is not None and institution.pk != product.institution_id:
             raise ValidationError({"product": _("The product is not this institution's.")})
@@ -177,6 +183,7 @@ def docking_recommend(*, need, actor, product=None, institution=None) -> Docking
         product=product,
         source=SOURCE_MATCH,
         duplicate=Conflict(_("This institution already has a docking for this need.")),
+        note=note,
     )
 
 

@@ -1,10 +1,12 @@
 """Writing financing needs and institutions' products: each change validated and audited in one
-transaction, needs version-checked, and the matching redone before the transaction commits.
+transaction, needs and products version-checked, and the matching redone before the transaction
+commits.
 
-A need's lifecycle: draft -> submitted (by the case's lead unit or the secretariat) ->
-published on the white list by the secretariat (or sent back to draft with a note) ->
-closed (the need is met) or withdrawn. The state changes here, through a version-checked
-UPDATE: the model's state field is protected, and the need has no django-fsm transitions.
+A need's lifecycle: draft -> submitted (by the case's lead unit, its owner enterprise or the
+secretariat) -> published on the white list by the secretariat (or sent back to draft with a
+note) -> closed (the need is met) or withdrawn. Who may take which step is
+``permissions.can_take_need_step``. The state changes here, through a version-checked UPDATE:
+the model's state field is protected, and the need has no django-fsm transitions.
 """
 
 from dataclasses import dataclass
@@ -50,8 +52,8 @@ NEED_FIELDS = ["amount", "financing_type", "purpose", "term_months", "deadline",
 NEED_COPIES = ["industry", "stage", "region"]
 NEED_STAGES = (Stage.DOCKING, Stage.FINANCING)
 OPEN_NEED_STATES = (NeedState.DRAFT, NeedState.SUBMITTED, NeedState.PUBLISHED)
-# Who may change a need's facts in which state: its lead unit while drafting, the secretariat
-# until it is closed or withdrawn.
+# Who may change a need's facts in which state: its lead unit and its owner enterprise while
+# drafting, the secretariat until it is closed or withdrawn.
 LEAD_UNIT_EDITABLE = {NeedState.DRAFT}
 SECRETARIAT_EDITABLE = set(OPEN_NEED_STATES)
 
@@ -126,9 +128,7 @@ NEED_STEPS = {
 
 
 def _may_take(user, need, name):
-    if name in ("publish", "return"):
-        return permissions.can_review_needs(user)
-    return permissions.can_edit_need(user, need.project)
+    return permissions.can_take_need_step(user, need, name)
 
 
 def _guard(need, name):
@@ -189,7 +189,8 @@ def _copy_case_facts(need, project):
 
 @transaction.atomic
 def need_create(*, project, actor, data) -> FinancingNeed:
-    """A case in financing docking or financing drafts a financing need."""
+    """A case in financing docking or financing drafts a financing need (its lead unit, its owner
+    enterprise or the secretariat)."""
     if not permissions.can_edit_need(actor, project):
         raise PermissionDenied(_("You may not write financing needs for this key project."))
     if project.stage not in NEED_STAGES:
@@ -228,8 +229,8 @@ def can_change_need(user, need):
 
 @transaction.atomic
 def need_update(*, need, actor, data, expected_version=None) -> FinancingNeed:
-    """Change a need's facts: its lead unit while it is a draft, the secretariat until it is
-    closed. A published need is matched again."""
+    """Change a need's facts: its lead unit or owner enterprise while it is a draft, the secretariat
+    until it is closed. A published need is matched again."""
     if not permissions.can_edit_need(actor, need.project):
         raise PermissionDenied(_("You may not change this financing need."))
     _check_version(need, expected_version)
@@ -472,25 +473,34 @@ def product_create(*, actor, data) -> FinancialProduct:
 
 
 @transaction.atomic
-def product_update(*, product, actor, data) -> FinancialProduct:
-    """Change a product; unless only its name or description changed, the needs it was matched
-    with and the needs it fits now are matched again."""
+def product_update(*, product, actor, data, expected_version=None) -> FinancialProduct:
+    """Change a product read at ``expected_version`` (Conflict when someone saved it since);
+    unless only its name or description changed, the needs it was matched with and the needs it
+    fits now are matched again, once the change is saved."""
     _may_manage(actor, product.institution_id)
     product = FinancialProduct.objects.select_for_update(of=("self",)).get(pk=product.pk)
+    _check_version(product, expected_version)
     if "institution" in data:
         _may_manage(actor, getattr(data["institution"], "pk", data["institution"]))
     before = _product_snapshot(product)
     errors = _set_product_fields(product, data)
     regions = _regions(data)
     _validate_product(product, regions, errors)
-    product.save()
+    after = _product_snapshot(product)
+    if regions is not None:
+        after["regions"] = sorted(unit.pk for unit in regions)
+    changes = diff(before, after)
+    if not changes:
+        return product  # nothing to save: the version stays, so nobody else's form goes stale
+    try:
+        product.save()
+    except ConcurrentTransition as exc:  # saved by someone else between our read and our write
+        raise Conflict() from exc
     if regions is not None:
         product.regions.set(regions)
         if hasattr(product, "_prefetched_objects_cache"):
             product._prefetched_objects_cache.pop("regions", None)
-    changes = diff(before, _product_snapshot(product))
-    if changes:
-        audit_record(actor=actor, instance=product, action=AuditAction.UPDATED, changes=changes)
+    audit_record(actor=actor, instance=product, action=AuditAction.UPDATED, changes=changes)
     if set(changes) - PRODUCT_COSMETIC:
         matching.rematch_product(product)
     return product

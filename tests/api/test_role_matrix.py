@@ -1,7 +1,7 @@
 """The API permission matrix: every role against every endpoint and every object it must not reach.
 
-The world is the organisation of ``OrgFactory`` with one pre-work item, one blocker and one
-docking on each of its two projects. ``org.project`` is led by the park, owned by the
+The world is the organisation of ``OrgFactory`` with one pre-work item, one blocker, one
+docking and one draft financing need on each of its two projects. ``org.project`` is led by the park, owned by the
 enterprise, with ``org.leader`` responsible; ``org.other_project`` is led by the other
 district, for which ``org.other_leader`` answers. Both are in pre-work with a capital gap,
 so the lead unit's head may open financing docking.
@@ -21,7 +21,16 @@ from django.test import override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from cases.models import AuditEvent, Blocker, Docking, KeyProject, Person, PreworkItem, Unit
+from cases.models import (
+    AuditEvent,
+    Blocker,
+    Docking,
+    FinancingNeed,
+    KeyProject,
+    Person,
+    PreworkItem,
+    Unit,
+)
 from tests.cases.factories import (
     PASSWORD,
     BlockerFactory,
@@ -31,6 +40,7 @@ from tests.cases.factories import (
     set_stage,
     set_state,
 )
+from tests.cases.financing_factories import FinancingNeedFactory
 
 ROLES = [
     "secretariat",
@@ -124,6 +134,9 @@ MAY = {
         "other_head": {"other_project"},
     },
     "contact_docking": {"secretariat": {"project", "other_project"}, "bank": {"project", "other_project"}},
+    # The needs' cases are in pre-work: their lead units and owners write needs only once a case
+    # is in financing docking or financing, the secretariat always.
+    "withdraw_need": {"secretariat": {"project", "other_project"}},
 }
 
 OK, DENIED, HIDDEN, HIDDEN_IN_BODY = "ok", "denied", "hidden", "hidden_in_body"
@@ -164,7 +177,7 @@ def _build_world():
 
     lead_units = {"project": org.park, "other_project": org.other_unit}
     w.projects, w.codes, w.blocker_titles = {}, {}, {}
-    w.prework, w.blockers, w.dockings = {}, {}, {}
+    w.prework, w.blockers, w.dockings, w.needs = {}, {}, {}, {}
     for target in TARGETS:
         project = set_stage(getattr(org, target), "prework")
         w.projects[target] = project.pk
@@ -179,6 +192,7 @@ def _build_world():
         w.blockers[target] = set_state(blocker, "assigned").pk
         w.blocker_titles[target] = blocker.title
         w.dockings[target] = DockingFactory(project=project, institution=org.bank_unit).pk
+        w.needs[target] = FinancingNeedFactory(project=project, purpose=f"{project.code} 设备购置").pk
     w.unit_ids = set(Unit.objects.values_list("pk", flat=True))
     w.person_ids = set(Person.objects.values_list("pk", flat=True))
     return w
@@ -191,17 +205,20 @@ def client_for(w, role):
     return client
 
 
-def visible_to(role, dockings=False):
+def visible_to(role, dockings=False, needs=False):
     """The targets ``role`` may see; both dockings are with the bank's institution, so the bank
-    reads and moves them (its own), and nothing else of the cases."""
+    reads and moves them (its own), and nothing else of the cases. The bank reads the white list,
+    but the needs are drafts: none of them is in its sight."""
     if dockings and role == "bank":
         return set(TARGETS)
+    if needs and role == "bank":
+        return set()
     return VISIBLE[role]
 
 
-def expected(role, target, permission=None, in_body=False, dockings=False):
+def expected(role, target, permission=None, in_body=False, dockings=False, needs=False):
     """What ``role`` should get from an endpoint on ``target``'s objects."""
-    visible = visible_to(role, dockings)
+    visible = visible_to(role, dockings, needs)
     if visible is None:
         return DENIED
     if target not in visible:
@@ -221,6 +238,7 @@ def state_of_world(w):
         "prework": sorted(PreworkItem.objects.values_list("pk", "version", "state", "note")),
         "blockers": sorted(Blocker.objects.values_list("pk", "version", "state", "description")),
         "dockings": sorted(Docking.objects.values_list("pk", "version", "state")),
+        "needs": sorted(FinancingNeed.objects.values_list("pk", "version", "state", "amount")),
         "audit": AuditEvent.objects.count(),
     }
 
@@ -260,6 +278,7 @@ LISTS = {
     "prework-items": ("/api/prework-items/", lambda w, row: row["id"], lambda w: w.prework),
     "blockers": ("/api/blockers/", lambda w, row: row["id"], lambda w: w.blockers),
     "dockings": ("/api/dockings/", lambda w, row: row["id"], lambda w: w.dockings),
+    "needs": ("/api/needs/?state=draft", lambda w, row: row["id"], lambda w: w.needs),
 }
 
 
@@ -267,7 +286,7 @@ LISTS = {
 @pytest.mark.parametrize("role", ALL_ROLES)
 def test_a_list_shows_exactly_the_objects_of_the_projects_the_role_may_see(world, role, endpoint):
     url, key_of, keys = LISTS[endpoint]
-    visible = visible_to(role, dockings=endpoint == "dockings")
+    visible = visible_to(role, dockings=endpoint == "dockings", needs=endpoint == "needs")
 
     response = client_for(world, role).get(url)
 
@@ -339,6 +358,8 @@ DETAILS = {
     "prework item": lambda w, t: f"/api/prework-items/{w.prework[t]}/",
     "blocker": lambda w, t: f"/api/blockers/{w.blockers[t]}/",
     "docking": lambda w, t: f"/api/dockings/{w.dockings[t]}/",
+    "need": lambda w, t: f"/api/needs/{w.needs[t]}/",
+    "need transitions": lambda w, t: f"/api/needs/{w.needs[t]}/transitions/",
 }
 
 
@@ -348,7 +369,8 @@ DETAILS = {
 def test_an_object_is_readable_only_within_the_roles_scope(world, role, target, endpoint):
     response = client_for(world, role).get(DETAILS[endpoint](world, target))
 
-    assert_outcome(response, expected(role, target, dockings=endpoint == "docking"), w=world, target=target)
+    outcome = expected(role, target, dockings=endpoint == "docking", needs=endpoint.startswith("need"))
+    assert_outcome(response, outcome, w=world, target=target)
 
 
 # The organisation directory
@@ -519,6 +541,14 @@ WRITES = {
         200,
         False,
     ),
+    "withdraw need": (
+        "withdraw_need",
+        "post",
+        lambda w, t: f"/api/needs/{w.needs[t]}/transitions/",
+        lambda w, t: {"transition": "withdraw", "reason": "企业调整融资计划"},
+        200,
+        False,
+    ),
 }
 
 
@@ -535,7 +565,9 @@ def test_a_write_succeeds_only_for_whom_it_is_allowed_and_a_refused_one_changes_
         url(world, target), body(world, target), format="json"
     )
 
-    outcome = expected(role, target, permission, in_body=in_body, dockings=write == "contact docking")
+    outcome = expected(
+        role, target, permission, in_body=in_body, dockings=write == "contact docking", needs=write == "withdraw need"
+    )
     assert_outcome(response, outcome, w=world, target=target, ok_status=ok_status)
     after = state_of_world(world)
     if outcome == OK:

@@ -1,13 +1,15 @@
 """Two people moving the same case at once: one wins, the others are told, nothing is half done."""
 
 import threading
+from decimal import Decimal
 
 import pytest
 from django.db import close_old_connections, connection
 
 from cases import services
-from cases.models import AuditEvent, KeyProject, Stage
+from cases.models import AuditEvent, FinancialProduct, KeyProject, Stage
 from tests.cases.factories import ready_to_select
+from tests.cases.financing_factories import FinancialProductFactory
 
 THREADS = 16
 
@@ -75,3 +77,46 @@ def test_saving_a_copy_read_before_someone_else_saved_raises_a_conflict(org):
     with pytest.raises(services.Conflict):
         services.project_update(project=second, actor=org.secretariat.user, data={"name": "第二次"})
     assert KeyProject.objects.get(pk=org.project.pk).name == "第一次"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_threads_changing_the_same_product_from_the_same_version_let_exactly_one_win(org):
+    # Given a product everyone read at version 1
+    product = FinancialProductFactory(institution=org.bank_unit)
+    barrier = threading.Barrier(THREADS)
+    outcomes = []
+    lock = threading.Lock()
+
+    def change(index):
+        try:
+            barrier.wait()
+            services.product_update(
+                product=FinancialProduct.objects.get(pk=product.pk),
+                actor=org.secretariat.user,
+                data={"rate_max": Decimal("4.50") + Decimal(index + 1) / 100},
+                expected_version=1,
+            )
+            result = "won"
+        except services.Conflict:
+            result = "conflict"
+        except Exception as exc:  # anything else is a failure of the guarantee
+            result = f"error: {exc!r}"
+        finally:
+            close_old_connections()
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    # When each of them saves a different rate at once
+    threads = [threading.Thread(target=change, args=(index,)) for index in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    # Then one change is saved and audited, and every other person is told
+    assert sorted(outcomes) == ["conflict"] * (THREADS - 1) + ["won"]
+    stored = FinancialProduct.objects.get(pk=product.pk)
+    assert stored.version == 2 and stored.rate_max != Decimal("4.50")
+    assert AuditEvent.objects.filter(object_id=str(product.pk), content_type__model="financialproduct", action="updated").count() == 1

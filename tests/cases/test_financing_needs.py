@@ -3,6 +3,7 @@ they carry; the white list, need and product pages and the API, scoped by role a
 white list's query count at two sizes; the demo's financing data, seeded once."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -370,6 +371,59 @@ def test_a_deactivated_product_cannot_be_deactivated_again(world):
         services.product_deactivate(product=world.bank_product, actor=world.bank.user)
 
 
+@pytest.fixture
+def rematches(monkeypatch):
+    """The products matching is redone for, in order: each call of ``matching.rematch_product``,
+    passed on to it."""
+    seen = []
+    rematch = matching.rematch_product
+
+    def recorded(product):
+        seen.append(product.pk)
+        return rematch(product)
+
+    monkeypatch.setattr(matching, "rematch_product", recorded)
+    return seen
+
+
+def product_changes(product):
+    return AuditEvent.objects.filter(
+        object_id=str(product.pk), content_type__model="financialproduct", action="updated"
+    ).count()
+
+
+def test_a_stale_product_change_is_a_conflict_and_changes_nothing(world, rematches):
+    # Given a published need the bank's product fits, and two people who read the product
+    need = in_state(world, NeedState.PUBLISHED)
+    matching.match_need(need)
+    theirs, mine = (FinancialProduct.objects.get(pk=world.bank_product.pk) for _copy in range(2))
+
+    # When one narrows its amounts below the need, and the other then changes its copy of version 1
+    services.product_update(
+        product=theirs, actor=world.secretariat.user, data={"amount_max": 10 * M}, expected_version=1
+    )
+    with pytest.raises(services.Conflict):
+        services.product_update(
+            product=mine, actor=world.bank.user, data={"amount_max": 90 * M, "rate_max": Decimal("4.9")}, expected_version=1
+        )
+
+    # Then the first change alone is saved, audited and matched again: the need left the product
+    stored = FinancialProduct.objects.get(pk=world.bank_product.pk)
+    assert (stored.amount_max, stored.rate_max, stored.version) == (10 * M, Decimal("4.50"), 2)
+    assert product_changes(stored) == 1
+    assert rematches == [stored.pk]
+    assert not NeedMatch.objects.filter(need=need, product=stored).exists()
+
+
+def test_a_product_saved_with_nothing_changed_keeps_its_version(world, rematches):
+    services.product_update(
+        product=world.bank_product, actor=world.bank.user, data={"name": world.bank_product.name}, expected_version=1
+    )
+
+    stored = FinancialProduct.objects.get(pk=world.bank_product.pk)
+    assert (stored.version, product_changes(stored), rematches) == (1, 0, [])
+
+
 # Pages
 
 
@@ -551,6 +605,65 @@ def test_the_secretariat_adds_a_product_on_its_page(world, client):
     assert list(product.regions.all()) == [world.district]
 
 
+def product_form_data(product, **overrides):
+    """What the product's change form posts, amounts in ten-thousand yuan."""
+    data = {
+        "institution": product.institution_id,
+        "name": product.name,
+        "financing_type": product.financing_type,
+        "special_line": product.special_line,
+        "amount_min": str(product.amount_min / 10000),
+        "amount_max": str(product.amount_max / 10000),
+        "rate_min": str(product.rate_min),
+        "rate_max": str(product.rate_max),
+        "term_months_min": str(product.term_months_min),
+        "term_months_max": str(product.term_months_max),
+        "description": product.description,
+        "is_active": "on",
+        "version": str(product.version),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_the_product_form_carries_the_version_it_was_read_at(world, client):
+    page = login(client, world.bank).get(reverse("financing:product_change", args=[world.bank_product.pk]))
+
+    assert page.context["form"].initial["version"] == 1
+    assert re.search(r'<input[^>]*name="version" value="1"[^>]*type="hidden"', page.content.decode())
+
+
+def test_a_stale_product_form_is_told_and_changes_nothing(world, client, rematches):
+    # Given the bank's person opened the product's form, and the secretariat then changed its rate
+    url = reverse("financing:product_change", args=[world.bank_product.pk])
+    login(client, world.bank).get(url)
+    read = FinancialProduct.objects.get(pk=world.bank_product.pk)
+    services.product_update(
+        product=read, actor=world.secretariat.user, data={"rate_max": Decimal("4.20")}, expected_version=1
+    )
+
+    # When the bank's person saves the form they read
+    stale = client.post(url, product_form_data(read, name="改过的产品", amount_max="5000"))
+
+    # Then they are told, and neither the name, the amount nor the matching moved
+    assert stale.status_code == 200
+    assert "Someone else changed this record" in " ".join(stale.context["form"].non_field_errors())
+    stored = FinancialProduct.objects.get(pk=read.pk)
+    assert (stored.name, stored.amount_max, stored.rate_max, stored.version) == (read.name, read.amount_max, Decimal("4.20"), 2)
+    assert product_changes(stored) == 1
+    assert rematches == [stored.pk]
+
+
+def test_a_product_form_of_the_current_version_is_saved(world, client, rematches):
+    url = reverse("financing:product_change", args=[world.bank_product.pk])
+
+    response = login(client, world.bank).post(url, product_form_data(world.bank_product, amount_max="5000"))
+
+    stored = FinancialProduct.objects.get(pk=world.bank_product.pk)
+    assert response.status_code == 302
+    assert (stored.amount_max, stored.version, rematches) == (50 * M, 2, [stored.pk])
+
+
 def test_a_product_page_lists_the_needs_that_fit_it(world, client):
     need = in_state(world, NeedState.PUBLISHED)
     page = login(client, world.bank).get(reverse("financing:product_detail", args=[world.bank_product.pk]))
@@ -639,7 +752,7 @@ def test_the_api_lists_the_white_list_with_its_filters(world, api):
 
 @pytest.mark.parametrize(
     "role, status",
-    [("head", 201), ("secretariat", 201), ("other_head", 400), ("bank", 403), ("owner", 403), ("supervisor", 403)],
+    [("head", 201), ("secretariat", 201), ("owner", 201), ("other_head", 400), ("bank", 403), ("supervisor", 403)],
 )
 def test_the_api_drafts_a_need_for_who_may_write_it(world, api, role, status):
     response = api(getattr(world, role)).post(
@@ -724,10 +837,39 @@ def test_the_api_adds_changes_and_deactivates_a_product(world, api):
     assert created.status_code == 201, created.content
     product_id = created.json()["id"]
     assert created.json()["industries"] == ["new_materials"] and created.json()["regions"] == [world.district.pk]
-    changed = client.patch(f"/api/products/{product_id}/", {"industries": []}, format="json")
+    changed = client.patch(
+        f"/api/products/{product_id}/", {"industries": [], "version": created.json()["version"]}, format="json"
+    )
     assert changed.status_code == 200 and changed.json()["industries"] == []
     assert client.post(f"/api/products/{product_id}/deactivate/", {}, format="json").status_code == 200
     assert client.post(f"/api/products/{product_id}/deactivate/", {}, format="json").status_code == 409
+
+
+def test_the_api_changes_a_product_with_the_version_read_and_answers_409_when_stale(world, api, rematches):
+    # Given the bank's person read the product
+    client = api(world.bank)
+    url = f"/api/products/{world.bank_product.pk}/"
+    read = client.get(url).json()
+    assert read["version"] == 1
+
+    # When they change it without a version, with the version read, and then twice more from it
+    unversioned = client.patch(url, {"rate_max": "4.80"}, format="json")
+    changed = client.patch(url, {"rate_max": "4.80", "version": 1}, format="json")
+    stale_patch = client.patch(url, {"rate_max": "5.00", "version": 1}, format="json")
+    body = {key: read[key] for key in ("institution", "name", "financing_type", "amount_min", "amount_max", "rate_min")}
+    stale_put = client.put(
+        url, {**body, "rate_max": "5.00", "term_months_min": 6, "term_months_max": 120, "version": 1}, format="json"
+    )
+
+    # Then only the change from the version read is saved and matched again; the stale ones get 409
+    assert unversioned.status_code == 400 and "version" in unversioned.json()
+    assert changed.status_code == 200 and changed.json()["version"] == 2
+    assert (stale_patch.status_code, stale_put.status_code) == (409, 409)
+    assert stale_put.json()["code"] == "conflict"
+    stored = FinancialProduct.objects.get(pk=world.bank_product.pk)
+    assert (stored.rate_max, stored.version) == (Decimal("4.80"), 2)
+    assert product_changes(stored) == 1
+    assert rematches == [stored.pk]
 
 
 def test_the_api_lists_the_needs_a_product_fits(world, api):

@@ -11,12 +11,13 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases import docking_selectors, guards, permissions, services
+from cases import docking_selectors, guards, matching, permissions, services
 from cases.models import AuditAction, AuditEvent, Docking, NeedState, Role, Stage
 from notifications.models import Notification
 from tests.cases.factories import (
@@ -540,6 +541,160 @@ def test_the_docking_page_costs_the_same_queries_with_a_short_and_a_long_trail(o
     )
 
 
+# Recommending a match from the need's page
+
+
+@pytest.fixture
+def matched(org, need, other_bank):
+    """The need matched with a product of the bank and one of the other bank."""
+    org.other_bank = other_bank
+    org.bank_product = FinancialProductFactory(institution=org.bank_unit, name="开行项目贷")
+    org.other_product = FinancialProductFactory(institution=other_bank.unit, name="他行项目贷")
+    matching.match_need(need)
+    return org
+
+
+def need_page(client, need):
+    return client.get(reverse("financing:need_detail", args=[need.pk]))
+
+
+def recommend_url(need, product):
+    return reverse("financing:need_recommend", args=[need.pk, product.pk])
+
+
+def test_the_secretariat_is_offered_to_recommend_each_match(matched, need, client):
+    client.force_login(user(matched, "secretariat"))
+
+    html = need_page(client, need).content.decode()
+
+    for product in (matched.bank_product, matched.other_product):
+        assert f'href="{recommend_url(need, product)}"' in html
+
+
+@pytest.mark.parametrize("role", ["supervisor", "head", "staff", "leader", "bank", "other_head", "owner"])
+def test_nobody_else_is_offered_to_recommend_a_match(matched, need, client, role):
+    client.force_login(user(matched, role))
+
+    page = need_page(client, need)
+
+    assert page.status_code == 200
+    assert "data-recommend=" not in page.content.decode()
+    assert page.context["can_recommend"] is False
+
+
+def test_a_match_whose_institution_has_a_docking_shows_the_docking_instead(matched, need, client):
+    docking = docking_in(matched, need, "contacted")
+    client.force_login(user(matched, "secretariat"))
+
+    html = need_page(client, need).content.decode()
+
+    assert f'href="{recommend_url(need, matched.bank_product)}"' not in html
+    assert f'data-match-docking="{docking.pk}"' in html
+    assert f'href="{recommend_url(need, matched.other_product)}"' in html
+
+
+def test_recommending_a_match_asks_to_confirm_and_opens_nothing_yet(matched, need, client):
+    client.force_login(user(matched, "secretariat"))
+
+    page = client.get(recommend_url(need, matched.bank_product))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert matched.bank_unit.name in html and "开行项目贷" in html and 'name="note"' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert not Docking.objects.exists()
+
+
+def test_recommending_a_match_opens_its_docking_and_leads_to_it(matched, need, client):
+    client.force_login(user(matched, "secretariat"))
+
+    response = client.post(recommend_url(need, matched.bank_product), {"note": "该行有同类项目经验"})
+
+    docking = Docking.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("financing:docking", args=[docking.pk])
+    assert (docking.need, docking.institution, docking.product, docking.source, docking.state) == (
+        need, matched.bank_unit, matched.bank_product, "match", "recommended"
+    )
+    [opened] = events_of(docking)
+    assert (opened.action, opened.actor, opened.reason) == (AuditAction.CREATED, user(matched, "secretariat"), "该行有同类项目经验")
+    told = Notification.objects.filter(key="docking_update", link=reverse("financing:docking", args=[docking.pk]))
+    assert {n.recipient for n in told} == {matched.head.user, matched.bank.user}
+
+
+def test_recommending_the_same_institution_again_says_its_docking_is_open(matched, need, client):
+    client.force_login(user(matched, "secretariat"))
+    url = recommend_url(need, matched.bank_product)
+    client.post(url, {"note": ""})
+    docking = Docking.objects.get()
+
+    again = client.post(url, {"note": "再推荐一次"}, follow=True)
+
+    assert again.redirect_chain == [(reverse("financing:docking", args=[docking.pk]), 302)]
+    assert "This institution already has a docking for this need." in again.content.decode()
+    assert Docking.objects.count() == 1 and events_of(docking).count() == 1
+
+
+@pytest.mark.parametrize("role", ["bank", "other_head", "head", "supervisor", "owner"])
+def test_who_may_not_open_dockings_is_refused_the_recommendation_with_403(matched, need, client, role):
+    client.force_login(user(matched, role))
+    url = recommend_url(need, matched.bank_product)
+
+    shown, posted = client.get(url), client.post(url, {"note": ""})
+
+    assert (shown.status_code, posted.status_code) == (403, 403)
+    assert not Docking.objects.exists()
+
+
+def test_a_recommendation_posted_without_the_csrf_token_opens_nothing(matched, need):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user(matched, "secretariat"))
+
+    response = client.post(recommend_url(need, matched.bank_product), {"note": ""})
+
+    assert response.status_code == 403
+    assert not Docking.objects.exists()
+
+
+def test_a_product_that_is_not_among_the_needs_matches_is_not_recommended_here(matched, need, client):
+    stranger = FinancialProductFactory(financing_type="lease")
+    client.force_login(user(matched, "secretariat"))
+
+    response = client.post(recommend_url(need, stranger), {"note": ""}, follow=True)
+
+    assert response.redirect_chain[-1][0].startswith(reverse("financing:need_detail", args=[need.pk]))
+    assert "is not among the need&#x27;s best matches" in response.content.decode()
+    assert not Docking.objects.exists()
+
+
+def _page_queries(client, url):
+    client.get(url)  # warm the caches a running server has
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("role", ["secretariat", "head", "owner"])
+def test_the_need_page_costs_the_same_queries_with_few_and_many_matches_and_dockings(org, need, client, role):
+    # Given two products that fit the need, one of them docked
+    products = [FinancialProductFactory() for _index in range(2)]
+    matching.match_need(need)
+    DockingFactory(project=need.project, need=need, institution=products[0].institution, product=products[0])
+    client.force_login(user(org, role))
+    url = reverse("financing:need_detail", args=[need.pk])
+    few = _page_queries(client, url)
+
+    # When ten fit it, seven of them docked by the secretariat through the page's service
+    products += [FinancialProductFactory() for _index in range(8)]
+    matching.match_need(need)
+    for product in products[1:7]:
+        services.docking_recommend(need=need, product=product, actor=user(org, "secretariat"), note="推荐")
+
+    # Then the page costs what it did
+    assert _page_queries(client, url) == few
+    assert Docking.objects.filter(need=need).count() == 7
+
+
 # The API
 
 
@@ -596,6 +751,20 @@ def test_the_api_opens_a_docking_on_interest_once(org, need, api):
 
     assert first.status_code == 201 and first.json()["source"] == "interest"
     assert second.status_code == 409 and by_the_secretariat.status_code == 403
+    assert Docking.objects.count() == 1
+
+
+def test_the_api_recommends_a_matched_product_with_a_note_once_and_for_the_secretariat_only(matched, need, api):
+    body = {"need": need.pk, "product": matched.bank_product.pk, "note": "该行有同类项目经验"}
+
+    refused = api(matched.head).post("/api/dockings/recommend/", body, format="json")
+    first = api(matched.secretariat).post("/api/dockings/recommend/", body, format="json")
+    second = api(matched.secretariat).post("/api/dockings/recommend/", body, format="json")
+
+    assert refused.status_code == 403
+    assert first.status_code == 201 and (first.json()["source"], first.json()["product"]) == ("match", matched.bank_product.pk)
+    assert first.json()["trail"][0]["reason"] == "该行有同类项目经验"
+    assert second.status_code == 409
     assert Docking.objects.count() == 1
 
 

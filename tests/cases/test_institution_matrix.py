@@ -92,7 +92,7 @@ OPEN = {
 DENIED = {
     # financing pages: another bank's docking and product, a need not published, an event not theirs
     "financing:need_detail": "draft_need", "financing:need_add": "project", "financing:need_change": "draft_need",
-    "financing:need_transition": "draft_need",
+    "financing:need_transition": "draft_need", "financing:need_recommend": "draft_need", "financing:own_needs": None,
     "financing:product_detail": "product", "financing:product_change": "product", "financing:product_deactivate": "product",
     "financing:docking": "docking", "financing:docking_step": "docking",
     "financing:event": "event", "financing:event_add": None, "financing:event_edit": "event",
@@ -133,7 +133,7 @@ DENIED = {
     "workflow:meetings": None, "workflow:meeting": "meeting", "workflow:meeting_edit": "meeting",
     "workflow:meeting_minutes": "meeting", "workflow:orders": None, "workflow:order": "order",
     "workflow:interviews": None, "workflow:interview": "interview", "workflow:issue_order": "project",
-    "workflow:propose_interview": "project", "workflow:agenda_document": "meeting",
+    "workflow:propose_interview": "project", "workflow:issue_task_order": "task", "workflow:agenda_document": "meeting",
     "workflow:minutes_document": "meeting", "workflow:bulletin_document": "bulletin",
     "workflow:report_status_document": None, "workflow:flows:index": None,
     "workflow_api:task-list": None, "workflow_api:task-overdue": None, "workflow_api:task-queue": None,
@@ -150,6 +150,7 @@ DENIED = {
     "workflow_api:bulletin-detail": "bulletin", "workflow_api:bulletin-issue": "bulletin",
     "workflow_api:cycle-list": None, "workflow_api:cycle-run": None,
     "workflow_api:report-list": None, "workflow_api:report-open-reports": None, "workflow_api:report-detail": "report",
+    "workflow_api:report-accept": None, "workflow_api:report-acceptance": None,
     "workflow_api:report-review": "report", "workflow_api:report-submit": "report",
     "workflow_api:meeting-document-agenda": "meeting", "workflow_api:meeting-document-minutes": "meeting",
     "workflow_api:bulletin-document-detail": "bulletin", "workflow_api:report-status-document-status": None,

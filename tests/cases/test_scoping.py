@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.http import Http404
 
-from cases import selectors
-from cases.models import LeaderResponsibility, Role
+from cases import financing_selectors, matching, selectors
+from cases.models import LeaderResponsibility, Role, Stage
 from tests.cases.factories import (
     PASSWORD,
     BlockerFactory,
@@ -14,6 +14,12 @@ from tests.cases.factories import (
     PersonFactory,
     PreworkItemFactory,
     UnitFactory,
+    set_stage,
+)
+from tests.cases.financing_factories import (
+    FinancialProductFactory,
+    FinancingNeedFactory,
+    publish_directly,
 )
 
 
@@ -45,11 +51,13 @@ SEES = {
 
 @pytest.fixture
 def recorded(org):
-    """One pre-work item, one blocker and one docking on each of the organisation's projects."""
+    """One pre-work item, one blocker, one docking and one draft financing need on each of the
+    organisation's projects."""
     for project, unit in [(org.project, org.park), (org.other_project, org.other_unit)]:
         PreworkItemFactory(project=project, approving_unit=unit)
         BlockerFactory(project=project, lead_unit=unit)
         DockingFactory(project=project, institution=org.bank_unit)
+        FinancingNeedFactory(project=project)
     return org
 
 
@@ -77,6 +85,14 @@ def test_blocker_list_holds_the_blockers_of_exactly_the_cases_the_role_may_see(r
 @pytest.mark.parametrize("role", SEES)
 def test_docking_list_holds_the_dockings_of_exactly_the_cases_the_role_may_see(recorded, role):
     seen = selectors.docking_list(getattr(recorded, role).user)
+
+    assert project_codes_of(seen) == SEES[role]
+
+
+@pytest.mark.parametrize("role", SEES)
+def test_need_list_holds_the_unpublished_needs_of_exactly_the_cases_the_role_may_see(recorded, role):
+    """Drafts are the case's business: an institution, which reads the white list only, sees none."""
+    seen = financing_selectors.need_list(getattr(recorded, role).user)
 
     assert project_codes_of(seen) == SEES[role]
 
@@ -229,6 +245,19 @@ def test_an_owner_sees_only_its_own_enterprises_cases(org):
     seen = selectors.project_list(org.owner.user)
 
     assert codes(seen) == {org.project.code, second.code}
+
+
+def test_an_owner_reads_its_cases_published_need_but_none_of_the_products_matched_with_it(org):
+    set_stage(org.project, Stage.DOCKING)
+    need = publish_directly(FinancingNeedFactory(project=org.project))
+    FinancialProductFactory(institution=org.bank_unit)
+    matching.match_need(need)
+
+    seen = financing_selectors.need_list(org.owner.user).get(pk=need.pk)
+
+    assert seen.match_count == 0
+    assert list(financing_selectors.need_matches(org.owner.user, need)) == []
+    assert financing_selectors.need_matches(org.secretariat.user, need).count() == 1
 
 
 def test_an_institution_user_sees_no_case_even_with_a_docking_on_it(org):
