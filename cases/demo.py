@@ -1,12 +1,18 @@
 """Demo data: a plausible city with its units, people and about eighty key projects.
 
 Deterministic (a fixed random seed, dates counted back from today) and built through the
-services, so that every project has the history its stage implies. Only this module
-creates the weak demo passwords.
+services, so that every project has the history its stage implies. Each case has a story
+(``plan_stories``): most keep to their annual plan and their planned start, a few lag or
+missed their start, and the cases in pre-work have their approvals in time but for a few.
+Only this module creates the weak demo passwords.
 """
 
+import calendar
 import datetime
+import math
 import random
+from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 import time_machine
@@ -17,6 +23,7 @@ from django.utils import timezone
 
 from . import services
 from .models import (
+    AnnualPlan,
     Industry,
     KeyProject,
     LeaderResponsibility,
@@ -91,6 +98,16 @@ INDUSTRY_PROFILES = {
     Industry.ADVANCED_MANUFACTURING: ("ZZ", ["绿色食品加工", "高端纺织", "智能家居制造"], "实业"),
     Industry.OTHER: ("QT", ["农业综合开发", "乡村振兴示范片"], "农业"),
 }
+# Industries whose projects a state industrial investor may lead: plants, not roads or schools.
+INDUSTRIAL = {
+    Industry.NEXT_GEN_IT,
+    Industry.BIOTECH,
+    Industry.HIGH_END_EQUIPMENT,
+    Industry.NEW_MATERIALS,
+    Industry.NEW_ENERGY,
+    Industry.NEW_ENERGY_VEHICLES,
+    Industry.ADVANCED_MANUFACTURING,
+}
 
 # How many projects end in each stage.
 STAGE_PLAN = (
@@ -137,6 +154,68 @@ PREWORK_SET = [
 # The construction permit is not needed to look for money; the construction guards ask for it.
 OPTIONAL_PREWORK = {PreworkKind.CONSTRUCTION_PERMIT}
 
+# The stories (see ``DemoBuilder.plan_stories``). A pace is the investment completed this year
+# against the plan times the share of the year elapsed (序时进度); the lights turn yellow at a lag
+# of 10 points and red beyond 30, so by late autumn a pace under 0.88 is yellow, under 0.64 red.
+GREEN_PACE = (93, 110)  # in hundredths
+RED_TWICE_PACE = Decimal("0.57")  # lags about 32 points at September's end and 36 at October's
+RED_ONCE_PACE = Decimal("0.62")  # about 28 at September's end (yellow), 32 at October's (red)
+STRUGGLING_UNIT = "临江产业投资集团有限公司"  # leads one plant, the one that lags at RED_ONCE_PACE
+YELLOW_PACES = [Decimal("0.72"), Decimal("0.78"), Decimal("0.84")]
+START_MISSED_DAYS = (45, 80)  # a planned start missed by weeks: yellow
+START_MISSED_LONG_DAYS = 140  # missed by more than three months at the last lights: red
+# Pre-work items left open past their statutory time: (kind, working days overdue), one per
+# rung of the ladder (1 day: the unit head; 3: the leader; 5: a supervision order; 10: an interview).
+OVERDUE_PREWORK = [
+    (PreworkKind.PLANNING, 2),
+    (PreworkKind.ENERGY, 4),
+    (PreworkKind.LAND, 7),
+    (PreworkKind.PLANNING, 13),
+]
+READY_PREWORK = 3  # cases in pre-work with every approval in hand, waiting to move on
+BLOCKER_FATES = ["reported", "assigned", "resolved", "closed_out"]
+BLOCKER_FATE_WEIGHTS = [15, 30, 15, 40]
+LATE_BLOCKER = 2  # the second blocker left assigned is past its due date
+REJECTED_BLOCKER = 3  # the third blocker of a case still under way was not one for the city
+# The monthly cycles workflow/demo.py seeds report on the two months before this one; the
+# investment of the months before them is recorded here, as the statistics gave it on this day
+# of the month after.
+CYCLE_MONTHS = 2
+STATISTICS_DAY = 5
+CENT = Decimal("0.01")
+ONE_DAY = datetime.timedelta(days=1)
+
+
+@dataclass
+class Story:
+    """What a case is meant to show."""
+
+    pace: Decimal
+    start_in_days: int  # the planned start, from today, of a case that has not started
+    selected_weekdays_ago: int = 0  # a case still in pre-work: when it was selected
+    overdue: tuple | None = None  # a case still in pre-work: (kind, working days overdue)
+    lead_unit: str = ""  # a lead unit chosen for the story rather than by industry and region
+    walk_through: bool = False  # the park's case in pre-work the demo walks through
+
+
+def last_day(month):
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def next_month(month):
+    return (month + datetime.timedelta(days=32)).replace(day=1)
+
+
+def months_before(month, count):
+    for _step in range(count):
+        month = (month - ONE_DAY).replace(day=1)
+    return month
+
+
+def share_of_year(day):
+    """The share of ``day``'s year elapsed at its end: the expected progress (序时进度) as a fraction."""
+    return Decimal(day.timetuple().tm_yday) / Decimal(366 if calendar.isleap(day.year) else 365)
+
 
 class DemoBuilder:
     def __init__(self, stdout=None):
@@ -146,6 +225,9 @@ class DemoBuilder:
         self.units = {}
         self.names_used = set()
         self.password_hash = make_password(DEMO_PASSWORD)
+        # The last month whose investment is recorded here: the monthly cycles report on the next ones.
+        self.recorded_through = months_before(self.today.replace(day=1), CYCLE_MONTHS + 1)
+        self.assigned_blockers = self.open_blockers = 0
 
     def say(self, message):
         if self.stdout is not None:
@@ -230,7 +312,7 @@ class DemoBuilder:
             for unit_name in unit_names:
                 LeaderResponsibility.objects.create(leader=leader, unit=self.units[unit_name])
 
-    # Projects
+    # Owners and lead units
 
     def enterprise(self, industry):
         _abbr, _products, word = INDUSTRY_PROFILES[industry]
@@ -255,13 +337,86 @@ class DemoBuilder:
             return self.units[self.rng.choice(government)]
         return region
 
-    def moment(self, days_ago):
-        day = self.today - datetime.timedelta(days=max(days_ago, 0))
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time(9, 30)))
+    # Dates. The demo counts "n working days ago" Monday to Friday; the ladder counts the
+    # official calendar with its holidays, so next to a holiday a date lands a day or two early.
 
-    def act(self, days_ago, fn, **kwargs):
-        with time_machine.travel(self.moment(days_ago) + datetime.timedelta(minutes=self.rng.randint(0, 400)), tick=False):
+    def weekdays_ago(self, count):
+        """Calendar days back to the ``count``-th weekday before today (0: today, or the last weekday)."""
+        day = self.today
+        while day.weekday() >= 5:
+            day -= ONE_DAY
+        for _step in range(count):
+            day -= ONE_DAY
+            while day.weekday() >= 5:
+                day -= ONE_DAY
+        return (self.today - day).days
+
+    def moment(self, days_ago, at=None):
+        day = self.today - datetime.timedelta(days=max(days_ago, 1))
+        if at is None:
+            at = (datetime.datetime.combine(day, datetime.time(9, 30)) + datetime.timedelta(minutes=self.rng.randint(0, 400))).time()
+        return timezone.make_aware(datetime.datetime.combine(day, at))
+
+    def act(self, days_ago, fn, at=None, **kwargs):
+        """``fn`` as of ``days_ago`` days before today (at least yesterday: nothing happens later than now)."""
+        with time_machine.travel(self.moment(days_ago, at), tick=False):
             return fn(**kwargs)
+
+    # What each case is meant to show
+
+    def plan_stories(self, stages):
+        """A story per case, so that the city looks like one: most cases keep to their annual
+        plan and start when they said; a few lag, a few missed their start, one for months; the
+        cases still in pre-work were mostly selected lately, with their approvals in time, a few
+        ready to move on and four overdue by 2, 4, 7 and 13 working days (ladder levels 1 to 4)."""
+        by_stage = defaultdict(list)
+        for index, stage in enumerate(stages):
+            by_stage[stage].append(index)
+        stories = {}
+        for index in range(len(stages)):
+            pace = Decimal(self.rng.randint(GREEN_PACE[0], GREEN_PACE[1])) / 100
+            stories[index] = Story(pace=pace, start_in_days=self.rng.randint(30, 270))
+
+        construction = self.rng.sample(by_stage[Stage.CONSTRUCTION], 1 + len(YELLOW_PACES))
+        stories[construction[0]].pace = RED_TWICE_PACE
+        for index, pace in zip(construction[1:], YELLOW_PACES, strict=True):
+            stories[index].pace = pace
+        # The state industrial investor's one plant falls behind (and, in workflow/demo.py, its
+        # report never comes: its unit ends the bulletin on the black list).
+        industries = list(INDUSTRY_PROFILES)
+        plants = [
+            index for index in by_stage[Stage.CONSTRUCTION]
+            if index not in construction and industries[index % len(industries)] in INDUSTRIAL
+        ]
+        struggling = self.rng.choice(plants)
+        stories[struggling].pace = RED_ONCE_PACE
+        stories[struggling].lead_unit = STRUGGLING_UNIT
+        financing = self.rng.sample(by_stage[Stage.FINANCING], 2)
+        stories[financing[0]].start_in_days = -START_MISSED_LONG_DAYS
+        stories[financing[1]].start_in_days = -self.rng.randint(*START_MISSED_DAYS)
+        docking = self.rng.sample(by_stage[Stage.DOCKING], 2)
+        stories[docking[0]].start_in_days = -self.rng.randint(*START_MISSED_DAYS)
+        stories[docking[1]].pace = Decimal("0.80")
+
+        # Pre-work: the walk-through case (index 0) was selected nine working days ago.
+        prework = [index for index in by_stage[Stage.PREWORK] if index != 0]
+        chosen = self.rng.sample(prework, len(OVERDUE_PREWORK) + READY_PREWORK + 2)
+        for index in by_stage[Stage.PREWORK]:
+            stories[index].selected_weekdays_ago = self.rng.randint(4, 28)
+        stories[0].selected_weekdays_ago = 9
+        stories[0].walk_through = True
+        for index, (kind, late_by) in zip(chosen, OVERDUE_PREWORK, strict=False):
+            days = dict((k, d) for k, _unit, d in PREWORK_SET)[kind]
+            stories[index].overdue = (kind, late_by)
+            stories[index].selected_weekdays_ago = days + late_by
+        ready = chosen[len(OVERDUE_PREWORK) : len(OVERDUE_PREWORK) + READY_PREWORK]
+        for index in ready:
+            stories[index].selected_weekdays_ago = self.rng.randint(40, 90)
+        stories[chosen[-2]].start_in_days = -self.rng.randint(*START_MISSED_DAYS)
+        stories[chosen[-1]].pace = Decimal("0.75")
+        return stories
+
+    # Projects
 
     def build_projects(self):
         regions = [self.units[name] for name, _short in DISTRICTS]
@@ -273,7 +428,9 @@ class DemoBuilder:
         # The first projects are the ones the browser tests and the demo walk through:
         # led by the high-tech park, in pre-work with an approval outstanding, and ready to select.
         stages[:2] = [Stage.PREWORK, Stage.RESERVE]
+        stories = self.plan_stories(stages)
         for index, final_stage in enumerate(stages):
+            story = stories[index]
             industry = industries[index % len(industries)] if index >= 2 else Industry.NEW_MATERIALS
             abbr, products, _word = INDUSTRY_PROFILES[industry]
             region = regions[index % len(regions)]
@@ -282,12 +439,17 @@ class DemoBuilder:
             size = self.rng.choice([3, 5, 8, 10, 12, 15, 20, 30, 50, 80])
             total = Decimal(size) * Decimal(self.rng.choice([1000, 2000, 5000])) * WAN
             lead = self.lead_unit_for(industry, region) if index >= 2 else self.units["临江高新技术产业开发区管委会"]
+            lead = self.units[story.lead_unit] if story.lead_unit else lead
             leader = self.leader if index < 2 or self.rng.random() < 0.4 else self.rng.choice(self.leaders)
             age = self.rng.randint(150, 330)  # days since it entered the reserve pool
-            start = self.today + datetime.timedelta(days=self.rng.randint(-200, 120))
             code_year = (self.today - datetime.timedelta(days=age)).year
-            if final_stage in (Stage.CONSTRUCTION, Stage.COMPLETED):
+            started = final_stage in (Stage.CONSTRUCTION, Stage.COMPLETED) or (
+                final_stage == Stage.SUSPENDED and index % 2 == 0
+            )
+            if started:
                 start = self.today - datetime.timedelta(days=self.rng.randint(60, age - 20))
+            else:
+                start = self.today + datetime.timedelta(days=story.start_in_days)
             finish = start + datetime.timedelta(days=self.rng.choice([365, 540, 730, 1095]))
             gap = Decimal(0) if final_stage in (Stage.CONSTRUCTION, Stage.COMPLETED) and index % 3 == 0 else (
                 (total * Decimal(self.rng.choice(["0.2", "0.3", "0.4", "0.5"]))).quantize(Decimal("0.01"))
@@ -315,7 +477,13 @@ class DemoBuilder:
                         "planned_finish": finish,
                     }
                 )
-            plan = (total / Decimal(self.rng.choice([2, 3, 4]))).quantize(Decimal("0.01"))
+            # A year's plan: a share of the whole once building; before that, land and design.
+            if started:
+                plan = (total / Decimal(self.rng.choice([2, 3, 4]))).quantize(Decimal("0.01"))
+            else:
+                plan = (total * Decimal(self.rng.choice(["0.03", "0.04", "0.05", "0.06", "0.08"]))).quantize(
+                    Decimal("0.01")
+                )
             first_year = (self.today - datetime.timedelta(days=age)).year
             plans = (
                 [{"year": y, "planned_investment": plan} for y in range(first_year, year + 1)]
@@ -326,10 +494,32 @@ class DemoBuilder:
             if "lead_unit" in data:
                 others = [u for u in self.units.values() if u.kind == UnitKind.DEPARTMENT and u != lead]
                 project.cooperating_units.set(self.rng.sample(others, 2))
-            self.advance(project, final_stage, age, start, index)
+            if final_stage == Stage.PREWORK:
+                self.advance_in_prework(project, age, story)
+            else:
+                self.advance(project, final_stage, age, start, index, story)
         self.say(f"{KeyProject.objects.count()} key projects")
 
-    def advance(self, project, final_stage, age, start, index):
+    def advance_in_prework(self, project, age, story):
+        """A case still in pre-work: selected ``story.selected_weekdays_ago``, its approvals done
+        within their statutory time as far as that time has run, and its investment to date."""
+        selected = self.weekdays_ago(story.selected_weekdays_ago)
+        self.act(
+            selected,
+            services.project_transition,
+            at=datetime.time(10, 0),
+            project_id=project.pk,
+            transition="select",
+            actor=self.secretariat.user,
+        )
+        items = self.add_prework(project, selected, at=datetime.time(14, 0))
+        self.settle_recent_prework(items, story)
+        if story.walk_through:
+            self.walk_through_blocker(project, story.selected_weekdays_ago)
+        self.add_blockers(project, selected, closed=False, since_weekdays=story.selected_weekdays_ago)
+        self.record_investment(project, story, since_days=age, until_days=1)
+
+    def advance(self, project, final_stage, age, start, index, story):
         user = self.secretariat.user
         order = [Stage.RESERVE, Stage.PREWORK, Stage.DOCKING, Stage.FINANCING, Stage.CONSTRUCTION, Stage.COMPLETED]
         target = final_stage
@@ -351,9 +541,9 @@ class DemoBuilder:
         if reach >= 1:
             move("select")
             items = self.add_prework(project, day)
-            self.settle_prework(items, project, day, all_done=reach >= 2, permit=reach >= 4)
+            self.settle_prework(items, day, permit=reach >= 4)
             day -= 20
-            self.add_blockers(project, day, closed=reach >= 4)
+            self.add_blockers(project, day, closed=reach >= 4 or final_stage == Stage.SUSPENDED)
         if reach >= 2:
             project = refresh()
             if project.capital_gap > 0:
@@ -368,24 +558,10 @@ class DemoBuilder:
             if reach >= 4:
                 self.act(day, services.project_update, project=refresh(), actor=user, data={"actual_start": start})
                 move("start_construction")
-                completed = (refresh().total_investment * Decimal(self.rng.choice(["0.2", "0.35", "0.5", "0.7"]))).quantize(
-                    Decimal("0.01")
-                )
-                plans = [
-                    {
-                        "year": self.today.year,
-                        "planned_investment": refresh().planned_investment_for(self.today.year) or completed,
-                        "completed_investment": (completed * Decimal("0.6")).quantize(Decimal("0.01")),
-                    }
-                ]
-                self.act(
-                    max(day, 5),
-                    services.project_update,
-                    project=refresh(),
-                    actor=user,
-                    data={"investment_completed_total": completed},
-                    annual_plans=plans,
-                )
+        if reach >= 1:
+            # Completion and suspension come after the investment they end.
+            ends = final_stage in (Stage.COMPLETED, Stage.SUSPENDED)
+            self.record_investment(project, story, since_days=age, until_days=max(day, 3) if ends else 1)
         if reach >= 5:
             finish = self.today - datetime.timedelta(days=max(day, 3))
             project = refresh()
@@ -406,7 +582,39 @@ class DemoBuilder:
         if final_stage == Stage.WITHDRAWN:
             move("withdraw", reason="企业投资计划调整，项目退出储备库")
 
-    def add_prework(self, project, day):
+    def record_investment(self, project, story, *, since_days, until_days):
+        """The investment completed month by month, as each month's statistics said, from the
+        month the case entered the pool until the months the seeded monthly cycles report on
+        (workflow/demo.py), and no later than ``until_days`` ago: ``story.pace`` of its annual
+        plan times the share of the year elapsed."""
+        plans = dict(AnnualPlan.objects.filter(project=project).values_list("year", "planned_investment"))
+        recorded = defaultdict(Decimal)
+        total_room = project.total_investment * Decimal("0.95") - (project.investment_completed_total or 0)
+        month = (self.today - datetime.timedelta(days=since_days)).replace(day=1)
+        while month <= self.recorded_through:
+            on = next_month(month) + datetime.timedelta(days=STATISTICS_DAY - 1)
+            if (self.today - on).days < until_days:
+                break
+            planned = plans.get(month.year)
+            if planned:
+                target = (planned * story.pace * share_of_year(last_day(month))).quantize(CENT)
+                amount = min(target - recorded[month.year], total_room)
+                if amount > 0:
+                    self.act(
+                        (self.today - on).days,
+                        services.project_record_investment,
+                        at=datetime.time(10, 0),
+                        project_id=project.pk,
+                        actor=self.secretariat.user,
+                        year=month.year,
+                        amount=amount,
+                        reason=f"{month.year}年{month.month}月投资完成情况（月度统计）",
+                    )
+                    recorded[month.year] += amount
+                    total_room -= amount
+            month = next_month(month)
+
+    def add_prework(self, project, day, at=None):
         items = []
         for kind, unit_name, days in PREWORK_SET:
             approving = self.units[unit_name]
@@ -414,6 +622,7 @@ class DemoBuilder:
                 self.act(
                     day,
                     services.prework_item_create,
+                    at=at,
                     project=project,
                     actor=self.secretariat.user,
                     data={
@@ -426,79 +635,163 @@ class DemoBuilder:
             )
         return items
 
-    def settle_prework(self, items, project, day, *, all_done, permit):
-        user = self.secretariat.user
-        for position, item in enumerate(items):
-            is_permit = item.kind == PreworkKind.CONSTRUCTION_PERMIT
-            when = day - 5 * position
-            if not all_done and position >= 2:
-                if position == 2:
-                    self.act(when, services.prework_item_transition, item=item, transition="start", actor=user)
-                continue
-            if item.kind == PreworkKind.ENERGY and self.rng.random() < 0.3:
-                self.act(
-                    when,
-                    services.prework_item_transition,
-                    item=item,
-                    transition="waive",
-                    actor=user,
-                    reason="年综合能耗低于1000吨标准煤，不单独进行节能审查",
-                )
-                continue
-            if is_permit and not permit:
-                self.act(when, services.prework_item_transition, item=item, transition="start", actor=user)
-                continue
-            done_on = self.today - datetime.timedelta(days=max(when, 1))
-            self.act(
-                when,
-                services.prework_item_transition,
-                item=item,
-                transition="complete",
-                actor=user,
-                fields={"done_on": done_on, "document_number": f"临{item.approving_unit.short_name[1:3]}〔{done_on.year}〕{self.rng.randint(10, 300)}号"},
-            )
+    def complete_item(self, item, when):
+        done_on = self.today - datetime.timedelta(days=max(when, 1))
+        self.act(
+            when,
+            services.prework_item_transition,
+            item=item,
+            transition="complete",
+            actor=self.secretariat.user,
+            fields={
+                "done_on": done_on,
+                "document_number": f"临{item.approving_unit.short_name[1:3]}〔{done_on.year}〕{self.rng.randint(10, 300)}号",
+            },
+        )
 
-    def add_blockers(self, project, day, *, closed):
+    def waive_energy_review(self, item, when):
+        self.act(
+            when,
+            services.prework_item_transition,
+            item=item,
+            transition="waive",
+            actor=self.secretariat.user,
+            reason="年综合能耗低于1000吨标准煤，不单独进行节能审查",
+        )
+
+    def settle_prework(self, items, day, *, permit):
+        """A case that moved on: every required item done (or the energy review waived) in its time."""
+        for position, item in enumerate(items):
+            when = day - 5 * position
+            if item.kind == PreworkKind.ENERGY and self.rng.random() < 0.3:
+                self.waive_energy_review(item, when)
+            elif item.kind == PreworkKind.CONSTRUCTION_PERMIT and not permit:
+                self.act(when, services.prework_item_transition, item=item, transition="start", actor=self.secretariat.user)
+            else:
+                self.complete_item(item, when)
+
+    def settle_recent_prework(self, items, story):
+        """A case in pre-work, selected ``story.selected_weekdays_ago`` working days ago: each
+        approval done within its statutory time (the approving unit took 40 % to all of it) if
+        that many days have passed, the others still open and in time; and the story's overdue
+        item left open past its time."""
+        selected = story.selected_weekdays_ago
+        overdue_kind = story.overdue[0] if story.overdue else None
+        for item in items:
+            if not item.required:
+                continue  # the construction permit is applied for once the rest is in hand
+            if item.kind == overdue_kind:
+                self.act(self.weekdays_ago(selected - 1), services.prework_item_transition, item=item,
+                         transition="start", actor=self.secretariat.user)
+                continue
+            took = self.rng.randint(math.ceil(item.statutory_days * 0.4), item.statutory_days)
+            if took < selected:
+                when = self.weekdays_ago(selected - took)
+                if item.kind == PreworkKind.ENERGY and self.rng.random() < 0.3:
+                    self.waive_energy_review(item, when)
+                else:
+                    self.complete_item(item, when)
+            elif self.rng.random() < 0.5:
+                self.act(self.weekdays_ago(selected - 1), services.prework_item_transition, item=item,
+                         transition="start", actor=self.secretariat.user)
+
+    def walk_through_blocker(self, project, since_weekdays):
+        """The walk-through case's power supply: the housing bureau leads, the case's own unit (the
+        park) gives its input, due in the weeks ahead; the park's people always have something to do."""
+        category, title = "utilities", dict(BLOCKER_TEMPLATES)["utilities"]
+        user = self.secretariat.user
+        reported = since_weekdays - 3
+        blocker = self.act(
+            self.weekdays_ago(reported),
+            services.blocker_report,
+            project=project,
+            actor=user,
+            data={"title": title, "category": category, "description": f"{project.name}：{title}。"},
+        )
+        self.act(
+            self.weekdays_ago(reported - 1),
+            services.blocker_transition,
+            blocker=blocker,
+            transition="assign",
+            actor=user,
+            fields={
+                "lead_unit": self.units[BLOCKER_LEAD_UNIT[category]],
+                "cooperating_units": [project.lead_unit],
+                "due_on": self.today + datetime.timedelta(days=15),
+            },
+        )
+
+    def add_blockers(self, project, day, *, closed, since_weekdays=60):
+        """Blockers of a case: on a case that got going, all closed out long ago; on the others,
+        the open ones are recent (reported yesterday, assigned with a due date ahead, resolved
+        and waiting to be verified) and one in the whole city is past its due date."""
         user = self.secretariat.user
         count = self.rng.choice([0, 0, 1, 1, 2])
         for _n in range(count):
             category, title = self.rng.choice(BLOCKER_TEMPLATES)
-            lead = BLOCKER_LEAD_UNIT.get(category, project.region.name)
+            lead = self.units[BLOCKER_LEAD_UNIT.get(category, project.region.name)]
+            fate = "closed_out" if closed else self.rng.choices(BLOCKER_FATES, BLOCKER_FATE_WEIGHTS)[0]
+            if closed:
+                reported, assigned, resolved, closed_on = day, day - 2, day - 8, day - 10
+            else:
+                # In working days ago: reported, assigned the next day, resolved, closed out the day after.
+                latest = since_weekdays - 1  # nothing before the case was selected
+                self.open_blockers += 1
+                if self.open_blockers == REJECTED_BLOCKER:
+                    fate = "rejected"
+                if latest < 8:
+                    fate = "reported"
+                done = {"resolved": 1, "closed_out": self.rng.randint(2, min(60, latest - 4))}.get(fate, 0)
+                span = {
+                    "reported": 1,
+                    "assigned": self.rng.randint(4, min(15, latest)),
+                    "resolved": self.rng.randint(5, min(12, latest)),
+                }.get(fate, min(latest, done + self.rng.randint(4, 20)))
+                reported, assigned = self.weekdays_ago(span), self.weekdays_ago(span - 1)
+                resolved, closed_on = self.weekdays_ago(done), self.weekdays_ago(max(done - 1, 0))
             blocker = self.act(
-                day,
+                reported,
                 services.blocker_report,
                 project=project,
                 actor=user,
                 data={"title": title, "category": category, "description": f"{project.name}：{title}。"},
             )
-            fate = self.rng.random()
-            if fate < 0.2 and not closed:
-                continue  # still waiting for triage
+            if fate == "reported":
+                continue  # waiting for triage since yesterday
+            if fate == "rejected":
+                self.act(assigned, services.blocker_transition, blocker=blocker, transition="reject", actor=user,
+                         reason="经核实，该事项属企业自身经营问题，不纳入市级协调范围")
+                continue
+            if fate == "assigned":
+                self.assigned_blockers += 1
+                # One blocker in the city is two working days past its due date; the others are due ahead.
+                late = self.assigned_blockers == LATE_BLOCKER
+                due_on = self.today - datetime.timedelta(days=self.weekdays_ago(2)) if late else (
+                    self.today + datetime.timedelta(days=self.rng.randint(5, 30))
+                )
+            else:
+                due_on = self.today - datetime.timedelta(days=max(resolved, 1) - self.rng.randint(0, 10))
             self.act(
-                day - 2,
+                assigned,
                 services.blocker_transition,
                 blocker=blocker,
                 transition="assign",
                 actor=user,
-                fields={
-                    "lead_unit": self.units[lead],
-                    "cooperating_units": [project.region],
-                    "due_on": self.today + datetime.timedelta(days=self.rng.randint(-10, 30)),
-                },
+                fields={"lead_unit": lead, "cooperating_units": [project.region], "due_on": due_on},
             )
-            if fate < 0.5 and not closed:
+            if fate == "assigned":
                 continue
             self.act(
-                day - 8,
+                resolved,
                 services.blocker_transition,
                 blocker=blocker,
                 transition="resolve",
                 actor=user,
                 fields={"resolution": "经市级协调会议研究，已落实解决方案。"},
             )
-            if fate < 0.7 and not closed:
-                continue
-            self.act(day - 10, services.blocker_transition, blocker=blocker, transition="close_out", actor=user)
+            if fate == "resolved":
+                continue  # the secretariat verifies it in the next days
+            self.act(closed_on, services.blocker_transition, blocker=blocker, transition="close_out", actor=user)
 
     def add_dockings(self, project, day, reach):
         user = self.secretariat.user
