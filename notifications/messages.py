@@ -148,5 +148,11 @@ for _kind in [
         _("The financing need of %(case)s for %(amount)s was %(outcome)s. %(note)s"),
         _("A case's lead unit learns that its financing need was published or sent back."),
     ),
+    MessageKind(
+        "reports_accepted",
+        _("Reports accepted: %(accepted)s of %(total)s"),
+        _("The monthly reports you accepted together are done: %(accepted)s of %(total)s accepted, %(skipped)s skipped."),
+        _("The secretariat learns that the monthly reports it accepted together on the workers are done."),
+    ),
 ]:
     register(_kind)

@@ -2,6 +2,7 @@
 escalations, supervision orders and interviews."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     AgendaItem,
@@ -17,6 +18,7 @@ from .models import (
     LightSnapshot,
     Meeting,
     MonthlyReport,
+    ReportAcceptance,
     ScoreExemption,
     ScoreWeight,
     SupervisionOrder,
@@ -116,6 +118,25 @@ class MonthlyReportAdmin(ReadOnlyAdmin):
     list_filter = ["state", "month"]
     search_fields = ["project__code", "project__name"]
     list_select_related = ["project", "unit"]
+
+
+@admin.register(ReportAcceptance)
+class ReportAcceptanceAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "month", "requested_by", "requested_at", "reports", "accepted", "skipped", "finished_at"]
+    list_filter = ["month"]
+    list_select_related = ["requested_by"]
+
+    @admin.display(description=_("reports"))
+    def reports(self, acceptance):
+        return acceptance.total
+
+    @admin.display(description=_("accepted"))
+    def accepted(self, acceptance):
+        return acceptance.accepted_count
+
+    @admin.display(description=_("skipped"))
+    def skipped(self, acceptance):
+        return acceptance.skipped_count
 
 
 class AgendaItemInline(admin.TabularInline):

@@ -2,7 +2,7 @@
 late), the month's report status table, and a report."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
@@ -12,8 +12,11 @@ from django.utils.translation import gettext as _
 from cases import permissions as case_permissions
 
 from . import cycle, lights, reports
-from .models import CycleStep, MonthlyReport
+from .models import CycleStep, MonthlyReport, ReportAcceptance
 from .pages import InternalPage
+
+SKIPPED_SHOWN = 200  # skipped reports listed on the page; the API gives them all
+SKIP_LABELS = dict(ReportAcceptance.Skip.choices)
 
 
 class CyclePage(InternalPage):
@@ -65,18 +68,28 @@ class CyclePage(InternalPage):
 
 
 class ReportListPage(InternalPage):
-    """The month's reports of the cases the reader may see: state, due, on time, figures."""
+    """The month's reports of the cases the reader may see: state, due, on time, figures. The
+    secretariat accepts submitted reports together here, the ones it ticks or all the filter
+    finds, and follows the acceptance until it is done."""
 
     template_name = "workflow/report_list.html"
 
+    def filters(self, data):
+        month = reports.month_or_default(lights.month_param(data.get("month")))
+        state = data.get("state", "")
+        return month, state if state in MonthlyReport.State.values else ""
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        month = reports.month_or_default(lights.month_param(self.request.GET.get("month")))
-        state = self.request.GET.get("state", "")
-        state = state if state in MonthlyReport.State.values else ""
+        month, state = self.filters(self.request.GET)
         page = Paginator(reports.reports(self.request.user, month, state=state or None), 50).get_page(
             self.request.GET.get("page")
         )
+        shown = self.request.GET.get("acceptance", "")
+        acceptance = reports.acceptance_shown(self.request.user, month, int(shown) if shown.isdigit() else None)
+        counts = reports.report_counts(self.request.user, month)
+        now = timezone.now()
+        stalled = acceptance is not None and reports.is_stalled(acceptance, now)
         context.update(
             {
                 "month": month,
@@ -84,11 +97,52 @@ class ReportListPage(InternalPage):
                 "state": state,
                 "states": MonthlyReport.State.choices,
                 "page": page,
-                "counts": reports.report_counts(self.request.user, month),
-                "now": timezone.now(),
+                "counts": counts,
+                "now": now,
+                "can_accept": case_permissions.is_secretariat(self.request.user),
+                # what "all matching the filter" accepts: the filter shows submitted reports or every state
+                "matching_submitted": counts[MonthlyReport.State.SUBMITTED] if state in ("", MonthlyReport.State.SUBMITTED) else 0,
+                "acceptance": acceptance,
+                "acceptance_running": acceptance is not None and acceptance.finished_at is None and not stalled,
+                "acceptance_stalled": stalled,
+                "skipped_shown": [
+                    {**row, "why": SKIP_LABELS.get(row["reason"], row["reason"])}
+                    for row in (acceptance.skipped[:SKIPPED_SHOWN] if acceptance else [])
+                ],
             }
         )
         return context
+
+    def post(self, request, *args, **kwargs):
+        """The secretariat accepts the ticked reports, or every submitted one the filter finds;
+        a few in the request, more on the workers, the page following the progress."""
+        if not case_permissions.is_secretariat(request.user):
+            raise PermissionDenied
+        month, state = self.filters(request.POST)
+        back = f"{request.path}?month={month:%Y-%m}&state={state}"
+        if request.POST.get("scope") == "all":
+            matches = state in ("", MonthlyReport.State.SUBMITTED)
+            ids = reports.submitted_report_ids(request.user, month) if matches else []
+        else:
+            ids = [int(pk) for pk in request.POST.getlist("report") if pk.isdigit()]
+        try:
+            acceptance = reports.reports_accept_many(user=request.user, report_ids=ids)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return HttpResponseRedirect(back)
+        if acceptance.finished_at:
+            messages.success(
+                request,
+                _("%(accepted)s of %(total)s reports accepted.")
+                % {"accepted": acceptance.accepted_count, "total": acceptance.total},
+            )
+        else:
+            messages.success(
+                request,
+                _("Accepting %(total)s reports on the workers; this page shows how far it got.")
+                % {"total": acceptance.total},
+            )
+        return HttpResponseRedirect(f"{back}&acceptance={acceptance.pk}")
 
 
 class ReportDetailPage(InternalPage):

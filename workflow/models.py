@@ -604,6 +604,69 @@ class ReportProcess(Process):
         verbose_name_plural = _("monthly report processes")
 
 
+class ReportAcceptance(models.Model):
+    """The secretariat accepting many submitted monthly reports at once: the reports asked for
+    and how far it got. A small selection finishes in the request; a larger one in batches on
+    the workers, each recording its reports here, until every report is accepted or skipped."""
+
+    class Skip(models.TextChoices):
+        # The first three are a report's states: a report no longer submitted says which it is in.
+        OPEN = "open", _("Not submitted")
+        RETURNED = "returned", _("Returned for correction")
+        ACCEPTED = "accepted", _("Accepted already")
+        TAKEN = "taken", _("Someone else took its review")
+        NO_TASK = "no_task", _("No review is waiting")
+        REFUSED = "refused", _("The acceptance was refused")
+        GONE = "gone", _("The report no longer exists")
+        FAILED = "failed", _("An error stopped its acceptance")
+
+    month = models.DateField(
+        _("month reported on"), null=True, blank=True,
+        help_text=_("The first day of the month; empty when the reports are of several months."),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    report_ids = models.JSONField(_("reports"), default=list, help_text=_("The ids of the reports to accept."))
+    accepted_ids = models.JSONField(_("reports accepted"), default=list, blank=True)
+    skipped = models.JSONField(
+        _("reports skipped"), default=list, blank=True,
+        help_text=_("Each with its case and the reason it was skipped."),
+    )
+    updated_at = models.DateTimeField(_("last progress at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("acceptance of monthly reports")
+        verbose_name_plural = _("acceptances of monthly reports")
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["month", "finished_at"], name="report_acceptance_month")]
+
+    def __str__(self):
+        return f"{self.pk} · {len(self.report_ids)}"
+
+    @property
+    def total(self):
+        return len(self.report_ids)
+
+    @property
+    def accepted_count(self):
+        return len(self.accepted_ids)
+
+    @property
+    def skipped_count(self):
+        return len(self.skipped)
+
+    @property
+    def pending_count(self):
+        return self.total - self.accepted_count - self.skipped_count
+
+    @property
+    def handled_ids(self):
+        return {*self.accepted_ids, *(row["report"] for row in self.skipped)}
+
+
 class Meeting(models.Model):
     """The monthly scheduling meeting (调度会): agenda, minutes and decisions."""
 

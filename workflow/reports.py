@@ -5,32 +5,52 @@ At the start of the cycle the rows are created set-based (one INSERT per thousan
 then one report flow per case is started in batches of ``REPORT_BATCH`` spread over the
 celery workers. Both halves are idempotent and resume after a crash: a row is unique per
 case and month, and a batch skips, under the row's lock, a report whose flow has started.
+
+The secretariat may accept many submitted reports at once (``reports_accept_many``): each is
+accepted by ``report_review`` as if reviewed alone, whole or not at all, and a report no longer
+waiting for review is skipped with the reason. More than ``ACCEPT_INLINE`` go to the workers in
+batches that record their progress on a ``ReportAcceptance`` the page and the API follow.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
 
 from cases import permissions as case_permissions
 from cases import services as case_services
 from cases.models import AuditAction, BlockerCategory, KeyProject, Role
 from cases.services.audit import audit_record
+from notifications.services import notify
 
 from . import cycle, services
 from .calendar import WorkingCalendar
 from .lights import ACTIVE_STAGES, first_of_month, next_month, previous_month
-from .models import CycleStep, MonthlyReport, ReportAttachment, TaskKind
+from .models import (
+    CycleStep,
+    MonthlyReport,
+    ReportAcceptance,
+    ReportAttachment,
+    ReportProcess,
+    TaskKind,
+)
 
 REPORT_BATCH = 200
 INSERT_BATCH = 1000
 RETURNED_DAYS = 2  # a returned report is due again two working days later at the earliest
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
+ACCEPT_BATCH = 50  # reports accepted in one transaction on a worker
+ACCEPT_INLINE = 25  # a selection this small is accepted in the request; a larger one on the workers
+ACCEPT_MAX = 5000  # reports in one acceptance: a province's month is at most 2,000
+ACCEPT_STALLED = datetime.timedelta(minutes=10)  # no batch recorded for this long: the workers lost it
+MAX_ID = 2**63 - 1
 
 
 def due_at_for(month, cal):
@@ -263,6 +283,193 @@ def report_review(*, task, user, accepted, reason=""):
     services.finish_task(task, user)
     return report
 
+
+# Accepting many at once
+
+
+@transaction.atomic
+def reports_accept_many(*, user, report_ids) -> ReportAcceptance:
+    """The secretariat accepts many submitted reports at once, each exactly as ``report_review``
+    accepts one. Up to ``ACCEPT_INLINE`` are accepted here; more in batches of ``ACCEPT_BATCH``
+    on the workers after commit. Returns the acceptance, which says how far it got."""
+    if not case_permissions.is_secretariat(user):
+        raise PermissionDenied(_("Only the secretariat accepts reports."))
+    ids = sorted(set(report_ids))
+    if not ids:
+        raise ValidationError({"reports": _("Choose at least one submitted report.")})
+    if len(ids) > ACCEPT_MAX:
+        raise ValidationError({"reports": _("Accept at most %(max)s reports at once.") % {"max": ACCEPT_MAX}})
+    in_range = [pk for pk in ids if 0 < pk <= MAX_ID]  # the database cannot even compare the others
+    found = dict(MonthlyReport.objects.filter(report_scope(user), pk__in=in_range).values_list("pk", "month"))
+    unknown = [pk for pk in ids if pk not in found]
+    if unknown:
+        raise ValidationError(
+            {"reports": _("There is no report %(ids)s.") % {"ids": ", ".join(str(pk) for pk in unknown[:20])}}
+        )
+    months = set(found.values())
+    now = timezone.now()
+    acceptance = ReportAcceptance.objects.create(
+        month=months.pop() if len(months) == 1 else None,
+        requested_by=user,
+        requested_at=now,
+        updated_at=now,
+        report_ids=ids,
+    )
+    if len(ids) <= ACCEPT_INLINE:
+        reports_accept_batch(acceptance_id=acceptance.pk, report_ids=ids)
+        acceptance.refresh_from_db()
+        return acceptance
+    from .tasks import accept_reports
+
+    for start in range(0, len(ids), ACCEPT_BATCH):
+        batch = ids[start : start + ACCEPT_BATCH]
+        transaction.on_commit(lambda batch=batch: accept_reports.delay(acceptance.pk, batch))
+    return acceptance
+
+
+def _skip_reason(report, task, user):
+    """Why ``report`` cannot be accepted now, or None when its review waits for ``user``."""
+    if report.state != MonthlyReport.State.SUBMITTED:
+        return report.state  # open, returned or accepted: the Skip values of the same names
+    if task is None:
+        return ReportAcceptance.Skip.NO_TASK
+    if task.owner_id is not None and task.owner_id != user.pk:
+        return ReportAcceptance.Skip.TAKEN
+    return None
+
+
+def reports_accept_batch(*, acceptance_id, report_ids):
+    """Accept a batch of an acceptance's reports in one transaction, each in its own savepoint,
+    so that a report is accepted whole or not at all, and record the outcome on the acceptance.
+
+    The reports' rows are locked first, then their flows' (viewflow's lock, so that nobody
+    claims a review in between): a second delivery of the batch waits for the first, then finds
+    its reports recorded and accepts nothing twice. A crash rolls the whole batch back for its
+    redelivery. Returns how many it accepted and skipped."""
+    from .flows import ReportFlow
+
+    with transaction.atomic():
+        locked = set(
+            MonthlyReport.objects.select_for_update(of=("self",)).filter(pk__in=report_ids).order_by("pk").values_list("pk", flat=True)
+        )
+        acceptance = ReportAcceptance.objects.select_related("requested_by").get(pk=acceptance_id)
+        handled = acceptance.handled_ids
+        todo = [pk for pk in report_ids if pk not in handled]
+        if not todo:
+            return {"accepted": 0, "skipped": 0}
+        rows = list(MonthlyReport.objects.filter(pk__in=todo).select_related("project").order_by("pk"))
+        processes = dict(
+            ReportProcess.objects.select_for_update(of=("self",)).filter(report_id__in=todo).order_by("pk").values_list("report_id", "pk")
+        )
+        tasks = {
+            task.process_id: task
+            for task in Task.objects.filter(
+                process_id__in=processes.values(), flow_task=ReportFlow.review, status__in=services.OPEN_STATUSES
+            )
+        }
+        user = acceptance.requested_by
+        accepted, skipped = [], []
+
+        def skip(report_id, code, reason, detail=""):
+            skipped.append({"report": report_id, "project": code, "reason": str(reason), "detail": str(detail)[:300]})
+
+        for report in rows:
+            task = tasks.get(processes.get(report.pk))
+            reason = _skip_reason(report, task, user)
+            if reason is not None:
+                skip(report.pk, report.project.code, reason)
+                continue
+            try:
+                report_review(task=task, user=user, accepted=True)
+            except (ValidationError, PermissionDenied) as refused:
+                messages = getattr(refused, "messages", None) or [str(refused)]
+                skip(report.pk, report.project.code, ReportAcceptance.Skip.REFUSED, " ".join(messages))
+            else:
+                accepted.append(report.pk)
+        for pk in todo:
+            if pk not in locked:
+                skip(pk, "", ReportAcceptance.Skip.GONE)
+        _record(acceptance_id, accepted, skipped)
+    return {"accepted": len(accepted), "skipped": len(skipped)}
+
+
+def _record(acceptance_id, accepted, skipped):
+    """Add a batch's outcome to the acceptance, under its lock (batches end on several workers);
+    the batch that handles the last report finishes it and tells whoever asked, when it ran on
+    the workers (a small acceptance is seen finished in the request)."""
+    acceptance = ReportAcceptance.objects.select_for_update().select_related("requested_by").get(pk=acceptance_id)
+    acceptance.accepted_ids = [*acceptance.accepted_ids, *accepted]
+    acceptance.skipped = [*acceptance.skipped, *skipped]
+    acceptance.updated_at = timezone.now()
+    if acceptance.pending_count <= 0 and acceptance.finished_at is None:
+        acceptance.finished_at = acceptance.updated_at
+        if acceptance.total > ACCEPT_INLINE:
+            notify(
+                recipients=[acceptance.requested_by],
+                key="reports_accepted",
+                context={
+                    "accepted": acceptance.accepted_count,
+                    "total": acceptance.total,
+                    "skipped": acceptance.skipped_count,
+                },
+                link=acceptance_url(acceptance),
+            )
+    acceptance.save(update_fields=["accepted_ids", "skipped", "updated_at", "finished_at"])
+    return acceptance
+
+
+def reports_accept_failed(*, acceptance_id, report_ids, error):
+    """A batch that kept failing after its retries: its reports not yet recorded are skipped
+    with the error (the batch rolled back, so none of them is half accepted), so that the
+    acceptance ends and says what was not done."""
+    with transaction.atomic():
+        # The rows' locks, as a batch takes them: a redelivery of the batch running now is waited for.
+        list(MonthlyReport.objects.select_for_update(of=("self",)).filter(pk__in=report_ids).order_by("pk").values_list("pk"))
+        acceptance = ReportAcceptance.objects.get(pk=acceptance_id)
+        handled = acceptance.handled_ids
+        todo = [pk for pk in report_ids if pk not in handled]
+        codes = dict(MonthlyReport.objects.filter(pk__in=todo).values_list("pk", "project__code"))
+        skipped = [
+            {"report": pk, "project": codes.get(pk, ""), "reason": str(ReportAcceptance.Skip.FAILED), "detail": str(error)[:300]}
+            for pk in todo
+        ]
+        return _record(acceptance_id, [], skipped)
+
+
+def acceptance_url(acceptance):
+    month = f"month={acceptance.month:%Y-%m}&" if acceptance.month else ""
+    return f"/workflow/reports/?{month}acceptance={acceptance.pk}"
+
+
+def acceptance_for(user, pk):
+    """An acceptance, for the secretariat only."""
+    if not case_permissions.is_secretariat(user):
+        return None
+    return ReportAcceptance.objects.filter(pk=pk).first()
+
+
+def acceptance_shown(user, month, pk=None):
+    """The acceptance the status page of ``month`` follows: the one asked for, else the month's
+    latest still running; for the secretariat only, one query."""
+    if not case_permissions.is_secretariat(user):
+        return None
+    if pk is not None:
+        return ReportAcceptance.objects.filter(pk=pk).first()
+    return ReportAcceptance.objects.filter(
+        month=month, finished_at__isnull=True, updated_at__gte=timezone.now() - ACCEPT_STALLED
+    ).first()
+
+
+def is_stalled(acceptance, now=None):
+    """Unfinished and no batch recorded for ``ACCEPT_STALLED``: its tasks were lost (a broker
+    that was down when they were sent); selecting the reports again accepts the rest."""
+    now = now or timezone.now()
+    return acceptance.finished_at is None and acceptance.updated_at < now - ACCEPT_STALLED
+
+
+def submitted_report_ids(user, month, *, unit=None):
+    """The submitted reports of ``month`` that ``user`` may see, in the status table's order."""
+    return list(reports(user, month, state=MonthlyReport.State.SUBMITTED, unit=unit).values_list("pk", flat=True))
 
 # Reading
 

@@ -64,3 +64,17 @@ def start_docking_follow_ups(docking_ids, reason):
     from . import financing
 
     return financing.start_follow_ups(docking_ids, reason)
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=3)
+def accept_reports(self, acceptance_id, report_ids):
+    """Accept a batch of at most 50 reports of a bulk acceptance; safe to run twice. A batch
+    that keeps failing is retried with a growing pause, then its reports are recorded as skipped
+    with the error, so that the acceptance ends."""
+    try:
+        return reports.reports_accept_batch(acceptance_id=acceptance_id, report_ids=report_ids)
+    except Exception as error:
+        if self.request.retries < self.max_retries:
+            raise self.retry(exc=error, countdown=30 * 2**self.request.retries) from error
+        reports.reports_accept_failed(acceptance_id=acceptance_id, report_ids=report_ids, error=error)
+        raise

@@ -7,7 +7,12 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import permissions as drf_permissions
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
@@ -20,7 +25,8 @@ from cases import services as case_services
 from cases.models import BlockerCategory
 
 from .. import cycle, lights, reports, services
-from ..models import CycleStep, MonthlyReport
+from ..models import CycleStep, MonthlyReport, ReportAcceptance
+from ..reports import ACCEPT_MAX, MAX_ID
 from .views import ERRORS, CoordinationAccess
 
 
@@ -170,6 +176,59 @@ class OpenReportsSerializer(serializers.Serializer):
     month = MonthField(help_text="YYYY-MM, the month reported on.")
 
 
+class AcceptReportsSerializer(serializers.Serializer):
+    """Either ``reports`` or ``month`` (with ``unit`` if you like): the reports to accept."""
+
+    reports = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=ACCEPT_MAX,
+        help_text="The ids of the reports to accept.",
+    )
+    month = MonthField(required=False, help_text="YYYY-MM: accept every submitted report on this month instead.")
+    unit = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="With month: only this lead unit's reports."
+    )
+
+    def validate(self, data):
+        if ("reports" in data) == ("month" in data):
+            raise serializers.ValidationError(_("Give either the reports' ids or a month."))
+        if "unit" in data and "month" not in data:
+            raise serializers.ValidationError({"unit": [_("A unit filters a month's reports: give the month too.")]})
+        return data
+
+
+class SkippedReportSerializer(serializers.Serializer):
+    report = serializers.IntegerField()
+    project = serializers.CharField(help_text="The case's code; empty when the report no longer exists.")
+    reason = serializers.ChoiceField(choices=ReportAcceptance.Skip.choices)
+    why = serializers.SerializerMethodField()
+    detail = serializers.CharField(help_text="What refused it, for reason 'refused' or 'failed'.")
+
+    def get_why(self, row) -> str:
+        return str(dict(ReportAcceptance.Skip.choices).get(row["reason"], row["reason"]))
+
+
+class ReportAcceptanceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    month = serializers.DateField(format="%Y-%m", allow_null=True, help_text="Empty when the reports are of several months.")
+    requested_at = serializers.DateTimeField()
+    status = serializers.SerializerMethodField(help_text="running, done, or stalled (the rest was lost: accept it again).")
+    total = serializers.IntegerField()
+    accepted = serializers.IntegerField(source="accepted_count")
+    skipped_count = serializers.IntegerField()
+    pending = serializers.IntegerField(source="pending_count")
+    accepted_reports = serializers.ListField(child=serializers.IntegerField(), source="accepted_ids")
+    skipped = SkippedReportSerializer(many=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field({"type": "string", "enum": ["running", "done", "stalled"]})
+    def get_status(self, acceptance):
+        if acceptance.finished_at:
+            return "done"
+        return "stalled" if reports.is_stalled(acceptance) else "running"
+
+
 def _error_response(error):
     if hasattr(error, "error_dict"):
         return Response(error.message_dict, status=400)
@@ -298,3 +357,55 @@ class ReportViewSet(viewsets.GenericViewSet):
         serializer = OpenReportsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return Response(reports.reports_open(month=serializer.validated_data["month"]), status=202)
+
+    @extend_schema(
+        summary="Accept many submitted reports at once (the secretariat), each as its review would",
+        description=(
+            "A few are accepted in the request (200); more on the workers (202), whose progress "
+            "GET /api/reports/acceptances/{acceptance_id}/ gives. A report no longer waiting for review is "
+            "skipped with the reason."
+        ),
+        request=AcceptReportsSerializer,
+        responses={
+            200: ReportAcceptanceSerializer,
+            202: ReportAcceptanceSerializer,
+            400: OpenApiResponse(description="No reports, unknown ids, or a month with nothing submitted."),
+            403: OpenApiResponse(description="Only the secretariat accepts reports."),
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="accept")
+    def accept(self, request):
+        if not case_permissions.is_secretariat(request.user):
+            raise PermissionDenied(_("Only the secretariat accepts reports."))
+        serializer = AcceptReportsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "month" in data:
+            ids = reports.submitted_report_ids(request.user, data["month"], unit=data.get("unit"))
+            if not ids:
+                return Response({"month": [_("No submitted report of this month to accept.")]}, status=400)
+        else:
+            ids = data["reports"]
+        try:
+            acceptance = reports.reports_accept_many(user=request.user, report_ids=ids)
+        except ValidationError as error:
+            return _error_response(error)
+        return Response(ReportAcceptanceSerializer(acceptance).data, status=200 if acceptance.finished_at else 202)
+
+    @extend_schema(
+        summary="How far an acceptance of many reports got (the secretariat)",
+        parameters=[OpenApiParameter("acceptance_id", int, OpenApiParameter.PATH, description="The acceptance's id.")],
+        responses={
+            200: ReportAcceptanceSerializer,
+            403: OpenApiResponse(description="Only the secretariat accepts reports."),
+            404: ERRORS[404],
+        },
+    )
+    @action(detail=False, methods=["get"], url_path=r"acceptances/(?P<acceptance_id>[0-9]+)")
+    def acceptance(self, request, acceptance_id=None):
+        if not case_permissions.is_secretariat(request.user):
+            raise PermissionDenied(_("Only the secretariat accepts reports."))
+        acceptance = reports.acceptance_for(request.user, int(acceptance_id))
+        if acceptance is None:
+            raise Http404
+        return Response(ReportAcceptanceSerializer(acceptance).data)
