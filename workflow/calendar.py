@@ -17,6 +17,8 @@ import chinese_calendar
 from django.utils import timezone
 
 DAY = datetime.timedelta(days=1)
+# Before any deadline this system can hold: where counting working days back gives up.
+EARLIEST = datetime.date(2000, 1, 1)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -113,6 +115,28 @@ class WorkingCalendar:
         if first > last:
             return 0
         return self.working_days_in(first, last)
+
+    def overdue_cutoff(self, now, days):
+        """The moment a deadline must fall before to be at least ``days`` working days overdue
+        at ``now``: ``working_days_between(due, now) >= days`` exactly when ``due < cutoff``.
+
+        Days overdue are the working days after the deadline's day, up to ``now``'s day; so
+        there are ``days`` of them when the deadline's day ends before the ``days``-th working
+        day counted back from ``now``'s day (that day included). As a moment only grows more
+        overdue when it is earlier, the overdue board filters with this in the database. With
+        ``days`` 0 or less, any deadline before ``now`` qualifies; with more working days than
+        there are since ``EARLIEST``, none does.
+        """
+        if days <= 0:
+            return now
+        day, counted = self.local_date(now), 0
+        while day > EARLIEST:
+            if self.is_working_day(day):
+                counted += 1
+                if counted == days:
+                    return self.start_of(day)
+            day -= DAY
+        return self.start_of(EARLIEST)
 
     def start_of_working_day_after(self, moment, count):
         """The midnight that begins the ``count``-th working day after ``moment``'s day."""

@@ -42,6 +42,8 @@ STEP_AND_SUBJECT = gettext_noop("%(step)s: %(subject)s")
 LEASE = datetime.timedelta(minutes=5)
 INSTANT = datetime.timedelta(microseconds=1)
 ORDER_ANSWER_DAYS = 5
+NOBODY_ANSWERS_FOR_UNIT = gettext_noop("No leader answers for %(unit)s: nobody was told.")
+NOBODY_TO_INTERVIEW = gettext_noop("No leader answers for %(unit)s: no interview was proposed.")
 
 
 def steps_by_kind():
@@ -134,6 +136,12 @@ def sweep(*, now=None, limit=None, enqueue=None):
     return len(ids)
 
 
+def _note(text, clock):
+    """Why a rung did less than it says, in the site's language (as the orders and interviews are written)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return (_(text) % {"unit": clock.unit.name})[:300]
+
+
 def _person_label(person):
     return {"user": person.user_id, "name": person.name}
 
@@ -218,16 +226,33 @@ def update_many(model, rows, fields):
 
 
 def _act(escalations, clocks, now, cal):
-    """Tell the people each rung names, and issue what rungs 3 and 4 issue; set-based."""
+    """Tell the people each rung names, and issue what rungs 3 and 4 issue; set-based.
+
+    A task about no single case (a meeting decision on a policy) climbs the same ladder, its
+    unit standing in for the case: at level 2 the leaders who answer for the unit
+    (``LeaderResponsibility``) are told, as the case's responsible leader would be, and no
+    case turns yellow; level 3 issues the supervision order to the unit without a case; level 4
+    proposes the interview of the unit's responsible leader, as for any task. A rung that finds
+    nobody to tell or interview records why in its note, and the task page shows it.
+    """
+    from .services import case_name
+
     unit_ids = {clocks[e.clock_id].unit_id for e in escalations}
     unit_people = defaultdict(list)
     for person in Person.objects.filter(unit_id__in=unit_ids, role__in=[Role.UNIT_HEAD, Role.UNIT_STAFF]):
         unit_people[person.unit_id].append(person)
-    needs_leaders = {clocks[e.clock_id].unit_id for e in escalations if e.action == Action.PROPOSE_INTERVIEW}
-    unit_leaders = {}
+    needs_leaders = {
+        clocks[e.clock_id].unit_id
+        for e in escalations
+        if e.action == Action.PROPOSE_INTERVIEW
+        or (e.action == Action.TELL_CASE_LEADER and clocks[e.clock_id].project_id is None)
+    }
+    unit_leaders = defaultdict(list)
     if needs_leaders:
-        for responsibility in LeaderResponsibility.objects.filter(unit_id__in=needs_leaders).select_related("leader"):
-            unit_leaders.setdefault(responsibility.unit_id, responsibility.leader)
+        for responsibility in (
+            LeaderResponsibility.objects.filter(unit_id__in=needs_leaders).select_related("leader").order_by("pk")
+        ):
+            unit_leaders[responsibility.unit_id].append(responsibility.leader)
     secretariat = (
         list(Person.objects.filter(role=Role.SECRETARIAT)) if any(
             e.action == Action.PROPOSE_INTERVIEW for e in escalations
@@ -240,7 +265,7 @@ def _act(escalations, clocks, now, cal):
         project = clock.project
         context = {
             "task": step_name(clock),
-            "case": notifying.case_name(project),
+            "case": case_name(project),
             "due": timezone.localtime(clock.due_at).strftime("%Y-%m-%d"),
             "days": escalation.overdue_days,
             "owner": clock.unit.name,
@@ -256,7 +281,12 @@ def _act(escalations, clocks, now, cal):
             people = [clock.unit.head] if clock.unit.head_id else []
             outbox.append((people, "escalated_to_you", context, link))
         elif escalation.action == Action.TELL_CASE_LEADER:
-            people = [project.responsible_leader] if project.responsible_leader_id else []
+            if project is not None:
+                people = [project.responsible_leader] if project.responsible_leader_id else []
+            else:
+                people = unit_leaders[clock.unit_id]
+                if not people:
+                    escalation.note = _note(NOBODY_ANSWERS_FOR_UNIT, clock)
             outbox.append((people, "escalated_to_you", context, link))
         elif escalation.action == Action.SUPERVISION_ORDER:
             people = unit_people[clock.unit_id]
@@ -276,8 +306,11 @@ def _act(escalations, clocks, now, cal):
             )
             # The order's flow delivers it to these people (a job of SupervisionFlow).
         elif escalation.action == Action.PROPOSE_INTERVIEW:
-            leader = unit_leaders.get(clock.unit_id) or project.responsible_leader
-            if leader is not None:
+            leaders = unit_leaders[clock.unit_id]
+            leader = leaders[0] if leaders else (project.responsible_leader if project is not None else None)
+            if leader is None:
+                escalation.note = _note(NOBODY_TO_INTERVIEW, clock)
+            else:
                 people = [leader, *secretariat]
                 with translation.override(settings.LANGUAGE_CODE):
                     reason = _("%(task)s is %(days)s working days overdue.") % {
@@ -297,7 +330,7 @@ def _act(escalations, clocks, now, cal):
                 )
                 outbox.append((people, "interview_proposed", {**context, "leader": leader.name}, link))
         escalation.told = [_person_label(p) for p in people if p is not None]
-    update_many(Escalation, escalations, ["told"])
+    update_many(Escalation, escalations, ["told", "note"])
     if orders:
         from . import services
 

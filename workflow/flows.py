@@ -373,7 +373,7 @@ class InterviewFlow(ScopedFlow):
     def start_clock(self, activation):
         interview = activation.process.interview
         node = activation.flow_task.name
-        title = f"{interview.leader.name} · {interview.project.code}"
+        title = str(interview)
         common = {"task": activation.task, "project": interview.project, "title": title}
         if node == "keep_commitment":
             commitment = services.commitment_of(activation.task)
@@ -383,7 +383,7 @@ class InterviewFlow(ScopedFlow):
                 working_days=commitment.working_days,
                 **common,
             )
-        unit = services.secretariat_unit() or interview.project.lead_unit
+        unit = services.secretariat_unit() or (interview.project.lead_unit if interview.project else interview.unit)
         if node == "hold" and interview.scheduled_at:
             due = {"due_at": services.working_days_after(interview.scheduled_at, MINUTES_DAYS)}
         else:

@@ -8,6 +8,8 @@ from django.utils.translation import pgettext_lazy
 from cases.models import BLOCKER_OPEN, Blocker, BlockerCategory, Person, Role, Unit, UnitKind
 
 WORKING_DAYS = {"min_value": 1, "max_value": 250}
+# Ten years of working days: a filter beyond it can only be a typing slip.
+MAX_DAYS_OVERDUE = 2500
 
 
 def government_units():
@@ -262,7 +264,9 @@ class OverdueFilterForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Unit"), queryset=Unit.objects.none(), required=False)
     leader = forms.ModelChoiceField(label=_("Responsible leader"), queryset=Person.objects.none(), required=False)
     level = forms.ChoiceField(label=pgettext_lazy("escalation", "Level"), choices=LEVELS, required=False)
-    min_days = forms.IntegerField(label=_("At least working days overdue"), min_value=0, required=False)
+    min_days = forms.IntegerField(
+        label=_("At least working days overdue"), min_value=0, max_value=MAX_DAYS_OVERDUE, required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -210,7 +210,10 @@ def _day(moment):
     return timezone.localtime(moment).strftime("%Y-%m-%d") if moment else "—"
 
 
-def _case(project):
+def _case(project, unit=None):
+    """A case as the agenda names it; a matter about no single case is named by its unit."""
+    if project is None:
+        return unit.name if unit is not None else _("no key project")
     return f"{project.code} {project.name}"
 
 
@@ -337,7 +340,7 @@ def _escalated(now):
             Drafted(
                 AgendaSection.ESCALATED,
                 f"order:{order.pk}",
-                f"{order.number} {_case(order.project)}: {order.subject}",
+                f"{order.number} {_case(order.project, order.unit)}: {order.subject}",
                 detail,
                 order.project,
             )
@@ -487,14 +490,14 @@ def _interviews():
     """(f) Interviews proposed and not yet decided."""
     interviews = (
         Interview.objects.filter(state=Interview.State.PROPOSED)
-        .select_related("project", "leader")
+        .select_related("project", "leader", "unit")
         .order_by("proposed_at", "pk")
     )
     return [
         Drafted(
             AgendaSection.INTERVIEWS,
             f"interview:{interview.pk}",
-            _("Interview of %(leader)s: %(case)s") % {"leader": interview.leader.name, "case": _case(interview.project)},
+            _("Interview of %(leader)s: %(case)s") % {"leader": interview.leader.name, "case": _case(interview.project, interview.unit)},
             interview.reason,
             interview.project,
         )
@@ -1017,22 +1020,18 @@ def decision_owner_user(decision):
 
 def decision_clock_start(*, task, decision):
     """The decision's deadline: a clock of its working days on the task, and ``due_at`` on the
-    decision. A clock counts against a case; a decision about no case keeps its due date only."""
-    if decision.project_id is None:
-        clock = None
-        due_at = WorkingCalendar.load().add_working_days(timezone.now(), decision.working_days)
-    else:
-        clock = services.clock_start(
-            task=task,
-            kind=TaskKind.DECISION,
-            project=decision.project,
-            unit_id=decision.unit_id,
-            title=decision.text,
-            working_days=decision.working_days,
-        )
-        due_at = clock.due_at
-    Decision.objects.filter(pk=decision.pk).update(due_at=due_at)
-    decision.due_at = due_at
+    decision. Every decision has one, and escalates like any task; a decision about no case
+    (a policy to draft) counts against its unit only (see ``escalation._act``)."""
+    clock = services.clock_start(
+        task=task,
+        kind=TaskKind.DECISION,
+        project=decision.project,
+        unit_id=decision.unit_id,
+        title=decision.text,
+        working_days=decision.working_days,
+    )
+    Decision.objects.filter(pk=decision.pk).update(due_at=clock.due_at)
+    decision.due_at = clock.due_at
     return clock
 
 

@@ -110,8 +110,15 @@ class TaskClock(models.Model):
         "viewflow.Task", verbose_name=_("task"), on_delete=models.CASCADE, related_name="clock"
     )
     kind = models.CharField(_("kind of task"), max_length=40, choices=TaskKind.choices)
+    # Empty for a task about no single case (a meeting decision on a policy): it counts
+    # against its unit only, and escalates through the unit's people and leaders.
     project = models.ForeignKey(
-        "cases.KeyProject", verbose_name=_("key project"), on_delete=models.CASCADE, related_name="task_clocks"
+        "cases.KeyProject",
+        verbose_name=_("key project"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="task_clocks",
     )
     unit = models.ForeignKey(
         "cases.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="task_clocks"
@@ -140,6 +147,12 @@ class TaskClock(models.Model):
                 fields=["next_fire_at"], name="clock_next_fire", condition=Q(next_fire_at__isnull=False)
             ),
             models.Index(fields=["unit", "closed_at", "due_at"], name="clock_unit_open_due"),
+            # The overdue board's: running clocks by deadline, the order of days overdue.
+            models.Index(
+                fields=["due_at", "id"],
+                name="clock_running_due",
+                condition=Q(closed_at__isnull=True, paused_at__isnull=True),
+            ),
             models.Index(fields=["project", "closed_at"], name="clock_project_open"),
         ]
 
@@ -202,8 +215,14 @@ class SupervisionOrder(models.Model):
         VERY_URGENT = 3, _("Very urgent")
 
     number = models.CharField(_("number"), max_length=30, unique=True)
+    # Empty when the overdue matter concerns no single case (a meeting decision on a policy).
     project = models.ForeignKey(
-        "cases.KeyProject", verbose_name=_("key project"), on_delete=models.PROTECT, related_name="supervision_orders"
+        "cases.KeyProject",
+        verbose_name=_("key project"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supervision_orders",
     )
     unit = models.ForeignKey(
         "cases.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="supervision_orders"
@@ -256,8 +275,14 @@ class Interview(models.Model):
         FOLLOWING_UP = "following_up", _("Commitments under way")
         CLOSED = "closed", _("Closed")
 
+    # Empty when the lagging work concerns no single case; the unit says whose work it is.
     project = models.ForeignKey(
-        "cases.KeyProject", verbose_name=_("key project"), on_delete=models.PROTECT, related_name="interviews"
+        "cases.KeyProject",
+        verbose_name=_("key project"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="interviews",
     )
     unit = models.ForeignKey(
         "cases.Unit", verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="interviews"
@@ -294,7 +319,8 @@ class Interview(models.Model):
         indexes = [models.Index(fields=["state", "proposed_at"], name="interview_state")]
 
     def __str__(self):
-        return f"{self.leader.name} · {self.project.code}"
+        about = self.project.code if self.project_id else (self.unit.name if self.unit_id else "")
+        return f"{self.leader.name} · {about}" if about else self.leader.name
 
 
 class Commitment(models.Model):
@@ -347,7 +373,9 @@ class PreworkProcess(Process):
 
 
 class SupervisionProcess(Process):
-    project = models.ForeignKey("cases.KeyProject", verbose_name=_("key project"), on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(
+        "cases.KeyProject", verbose_name=_("key project"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     order = models.OneToOneField(
         SupervisionOrder, verbose_name=_("supervision order"), on_delete=models.PROTECT, related_name="process"
     )
@@ -358,7 +386,9 @@ class SupervisionProcess(Process):
 
 
 class InterviewProcess(Process):
-    project = models.ForeignKey("cases.KeyProject", verbose_name=_("key project"), on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(
+        "cases.KeyProject", verbose_name=_("key project"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     interview = models.OneToOneField(
         Interview, verbose_name=_("interview"), on_delete=models.PROTECT, related_name="process"
     )

@@ -2,7 +2,7 @@
 deadline page, and the lists of supervision orders and interviews."""
 
 import io
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -45,6 +45,11 @@ from .forms import IssueOrderForm, OverdueFilterForm, PauseForm, ProposeIntervie
 from .models import Light, LightSnapshot, TaskClock
 
 
+def case_label(project):
+    """A case as a row shows it; a task about no single case says so."""
+    return f"{project.code} {project.name}" if project is not None else _("no key project")
+
+
 def due_badge(clock, cal=None):
     if clock is None:
         return ""
@@ -67,7 +72,7 @@ class ClockColumnsMixin:
 
     def case(self, task):
         clock = getattr(task, "clock", None)
-        return f"{clock.project.code} {clock.project.name}" if clock else ""
+        return case_label(clock.project) if clock else ""
 
     case.short_description = gettext_lazy("Key project")
 
@@ -197,8 +202,15 @@ LEVEL_LABELS = {
 GROUPINGS = {"unit": gettext_lazy("unit"), "leader": gettext_lazy("responsible leader"), "level": pgettext_lazy("escalation", "level")}
 
 
+BOARD_PAGE_SIZE = 50
+# An Excel sheet holds 1,048,576 rows: the header, the rows, and a last line saying what did not fit.
+EXPORT_MAX_ROWS = 1_048_576 - 2
+
+
 def group_of(clock, grouping):
     if grouping == "leader":
+        if clock.project is None:
+            return _("no key project")
         leader = clock.project.responsible_leader
         return leader.name if leader else _("no responsible leader")
     if grouping == "level":
@@ -218,37 +230,51 @@ class InternalPage(LoginRequiredMixin, generic.TemplateView):
 
 
 class OverdueBoardView(InternalPage):
+    """The overdue tasks the reader may see, filtered and sorted in the database and shown a
+    page at a time; the counts per level and the total are over every filtered row."""
+
     template_name = "workflow/overdue_board.html"
 
-    def rows(self):
-        """The filtered rows, and the filter form (its errors shown, the rows unfiltered, when invalid)."""
+    def board(self, now):
+        """The filtered board (a queryset), and the filter form (its errors shown, the rows unfiltered, when invalid)."""
         form = OverdueFilterForm(self.request.GET or None)
         filters = form.filters() if form.is_valid() else {}
-        return form, selectors.overdue_board(
-            self.request.user, order=self.request.GET.get("order", "-overdue"), **filters
-        )
+        return form, selectors.overdue_board(self.request.user, order=self.order(), now=now, **filters)
+
+    def order(self):
+        order = self.request.GET.get("order", selectors.BOARD_DEFAULT_ORDER)
+        return order if order in selectors.BOARD_ORDERS else selectors.BOARD_DEFAULT_ORDER
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         grouping = self.request.GET.get("group", "unit")
         grouping = grouping if grouping in GROUPINGS else "unit"
-        order = self.request.GET.get("order", "-overdue")
-        form, rows = self.rows()
+        now = timezone.now()
+        form, board = self.board(now)
+        levels = selectors.overdue_level_counts(board)
+        total = sum(levels.values())
+        paginator = Paginator(board, BOARD_PAGE_SIZE)
+        paginator.count = total  # counted with the levels already: no second COUNT over the whole set
+        page = paginator.get_page(self.request.GET.get("page"))
+        rows = selectors.with_due_states(page.object_list, now)
+        # The groups are of the page's rows: a group is as long on this page as it says.
         groups = defaultdict(list)
         for clock in rows:
             groups[group_of(clock, grouping)].append(clock)
-        levels = Counter(clock.level for clock in rows)
+        filters = self.request.GET.copy()
+        filters.pop("page", None)
         context.update(
             {
                 "rows": rows,
+                "page": page,
                 "groups": sorted(groups.items(), key=lambda item: -len(item[1])),
                 "grouping": grouping,
                 "groupings": GROUPINGS.items(),
-                "order": order,
+                "order": self.order(),
                 "filter_form": form,
-                "query": self.request.GET.urlencode(),
+                "query": filters.urlencode(),
                 "level_counts": [(LEVEL_LABELS[level], levels.get(level, 0)) for level in LEVEL_LABELS],
-                "total": len(rows),
+                "total": total,
                 "can_issue": case_permissions.role_of(self.request.user) in (Role.SUPERVISOR, Role.SECRETARIAT),
             }
         )
@@ -256,10 +282,15 @@ class OverdueBoardView(InternalPage):
 
 
 class OverdueExportView(OverdueBoardView):
+    """Every row of the filtered board in a spreadsheet, streamed from the database as tuples."""
+
     def get(self, request, *args, **kwargs):
-        workbook = Workbook()
-        sheet = workbook.active
-        sheet.title = _("Overdue tasks")
+        cal = WorkingCalendar.load()
+        now = timezone.now()
+        # Rows due on the same day are as late as each other: one count per day, not per row.
+        days_late = {}
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(_("Overdue tasks"))
         sheet.append(
             [
                 capfirst(_("task")),
@@ -271,18 +302,30 @@ class OverdueExportView(OverdueBoardView):
                 pgettext("escalation", "Level"),
             ]
         )
-        for clock in self.rows()[1]:
+        written = 0
+        for step, subject, code, name, unit, leader, due_at, level in selectors.overdue_export_rows(self.board(now)[1]):
+            if written == EXPORT_MAX_ROWS:
+                sheet.append(
+                    [_("Only the first %(count)s rows fit in a sheet; filter the board to export the rest.") % {
+                        "count": EXPORT_MAX_ROWS
+                    }]
+                )
+                break
+            due_day = cal.local_date(due_at)
+            if due_day not in days_late:
+                days_late[due_day] = cal.working_days_between(due_at, now)
             sheet.append(
                 [
-                    clock.display_title,
-                    f"{clock.project.code} {clock.project.name}",
-                    clock.unit.name,
-                    clock.project.responsible_leader.name if clock.project.responsible_leader else "",
-                    timezone.localtime(clock.due_at).strftime("%Y-%m-%d"),
-                    clock.due.overdue_days,
-                    "" if clock.level is None else clock.level,
+                    f"{step.task_title}：{subject}" if step is not None else subject,
+                    f"{code} {name}" if code is not None else _("no key project"),
+                    unit,
+                    leader or "",
+                    due_day.strftime("%Y-%m-%d"),
+                    days_late[due_day],
+                    "" if level is None else level,
                 ]
             )
+            written += 1
         buffer = io.BytesIO()
         workbook.save(buffer)
         response = HttpResponse(
@@ -341,7 +384,7 @@ class InterviewDetailView(LoginRequiredMixin, generic.TemplateView):
 
 
 class ProjectActionView(LoginRequiredMixin, generic.FormView):
-    """A supervisor's act on a case: issue a supervision order, propose an interview."""
+    """A supervisor's act on a case, or on an overdue task: issue a supervision order, propose an interview."""
 
     template_name = "workflow/project_action.html"
     viewset = None
@@ -352,9 +395,14 @@ class ProjectActionView(LoginRequiredMixin, generic.FormView):
             return self.handle_no_permission()
         if case_permissions.role_of(request.user) not in (Role.SUPERVISOR, Role.SECRETARIAT):
             raise PermissionDenied
-        self.project = get_object_or_404(KeyProject, pk=kwargs["project"])
-        self.clock = TaskClock.objects.filter(pk=request.GET.get("clock") or request.POST.get("clock") or 0).first()
+        self.project, self.clock = self.target(request, **kwargs)
         return super().dispatch(request, *args, **kwargs)
+
+    def target(self, request, **kwargs):
+        """The case acted on, and the overdue task that prompted it (if any)."""
+        project = get_object_or_404(KeyProject, pk=kwargs["project"])
+        clock = TaskClock.objects.filter(pk=request.GET.get("clock") or request.POST.get("clock") or 0).first()
+        return project, clock
 
     def get_initial(self):
         initial = super().get_initial()
@@ -388,6 +436,15 @@ class IssueOrderView(ProjectActionView):
         )
         messages.success(self.request, _("Supervision order %(number)s was issued.") % {"number": order.number})
         return f"/workflow/orders/{order.pk}/"
+
+
+class IssueTaskOrderView(IssueOrderView):
+    """A supervision order about an overdue task, on its case if it has one: the board's action
+    for a task about no single case (a meeting decision on a policy)."""
+
+    def target(self, request, **kwargs):
+        clock = get_object_or_404(TaskClock.objects.select_related("project", "unit"), task_id=kwargs["pk"])
+        return clock.project, clock
 
 
 class ProposeInterviewView(ProjectActionView):

@@ -3,16 +3,27 @@
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Case, Count, F, IntegerField, Max, Prefetch, Q, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from cases import permissions as case_permissions
-from cases.models import AuditEvent, KeyProject, Role
+from cases.models import AuditEvent, KeyProject, LeaderResponsibility, Role
 
 from .calendar import WorkingCalendar
-from .models import Escalation, Interview, SupervisionOrder, TaskClock
+from .models import DecisionProcess, Escalation, Interview, SupervisionOrder, TaskClock
 
 OPEN = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
 DUE_SOON_WORKING_DAYS = 1
@@ -51,19 +62,29 @@ def due_state(clock, now=None, cal=None):
     return DueState("on_time")
 
 
-def with_due_states(clocks, now=None):
-    """Attach ``due`` (a DueState) to each clock with one calendar load."""
+def with_due_states(clocks, now=None, cal=None):
+    """Attach ``due`` (a DueState) to each clock with one calendar load (or ``cal``)."""
     now = now or timezone.now()
-    cal = WorkingCalendar.load()
+    cal = cal or WorkingCalendar.load()
     clocks = list(clocks)
     for clock in clocks:
         clock.due = due_state(clock, now, cal)
     return clocks
 
 
+def _no_case_scope(role, person):
+    """Of the matters about no single case (no project), those a person of ``role`` may see
+    besides the secretariat and supervisors: their unit's (unit roles), or the units they answer
+    for (leaders, as they see the cases those units lead)."""
+    if role == Role.LEADER:
+        return Q(project__isnull=True, unit_id__in=LeaderResponsibility.objects.filter(leader=person).values("unit_id"))
+    return Q(project__isnull=True, unit_id=person.unit_id)
+
+
 def clock_scope(user):
     """The task clocks ``user`` may see: all for the secretariat and supervisors; for others those
-    of the cases they may see, and those of their unit or their own."""
+    of the cases they may see, those about no case of their unit (or, for a leader, of the units
+    they answer for), their own tasks and the tasks of the meeting decisions they own."""
     role = case_permissions.role_of(user)
     if role in case_permissions.ALL_SEEING:
         return Q()
@@ -71,9 +92,11 @@ def clock_scope(user):
     if person is None or role not in case_permissions.INTERNAL:
         return Q(pk__in=[])
     cases = Q(project__in=KeyProject.objects.filter(case_permissions.project_scope(user)))
+    # The owner of a decision sees its task even while it waits in the unit's queue.
+    mine = Q(task__owner=user) | Q(task__process_id__in=DecisionProcess.objects.filter(decision__owner=person).values("pk"))
     if role == Role.LEADER:
-        return cases
-    return cases | Q(unit_id=person.unit_id) | Q(task__owner=user)
+        return cases | _no_case_scope(role, person) | mine
+    return cases | Q(unit_id=person.unit_id) | mine
 
 
 def process_scope(user):
@@ -87,11 +110,20 @@ def process_scope(user):
     return Q(pk__in=TaskClock.objects.filter(clock_scope(user)).values("task__process_id"))
 
 
+def highest_level():
+    """The highest rung fired for a clock, as a subquery: no GROUP BY, so the board counts,
+    filters and sorts it in the database like any column."""
+    return Subquery(
+        Escalation.objects.filter(clock=OuterRef("pk")).order_by("-level").values("level")[:1],
+        output_field=IntegerField(),
+    )
+
+
 def clocks(user):
     return (
         TaskClock.objects.filter(clock_scope(user))
         .select_related("task", "task__owner", "project", "project__responsible_leader", "unit", "next_step")
-        .annotate(level=Max("escalations__level"))
+        .annotate(level=highest_level())
     )
 
 
@@ -104,17 +136,29 @@ def overdue_clocks(user, now=None):
     return open_clocks(user).filter(due_at__lt=now, paused_at__isnull=True)
 
 
+# Days overdue only grow as the deadline gets earlier (a pause moves the deadline on resume),
+# so sorting by them is sorting by the deadline; ties go by pk, the order they were started.
 BOARD_ORDERS = {
-    "overdue": lambda c: (c.due.overdue_days, -c.pk),
-    "due": lambda c: (c.due_at, c.pk),
-    "unit": lambda c: (c.unit.name, c.pk),
-    "level": lambda c: (c.level if c.level is not None else -1, c.pk),
+    "-overdue": ("due_at", "pk"),
+    "overdue": ("-due_at", "-pk"),
+    "due": ("due_at", "pk"),
+    "-due": ("-due_at", "-pk"),
+    "unit": ("unit__name", "pk"),
+    "-unit": ("-unit__name", "-pk"),
+    "level": (F("level").asc(nulls_first=True), "pk"),
+    "-level": (F("level").desc(nulls_last=True), "-pk"),
 }
+BOARD_DEFAULT_ORDER = "-overdue"
 
 
-def overdue_board(user, *, unit=None, leader=None, level=None, min_days=None, order="-overdue", now=None):
-    """Every overdue task ``user`` may see, filtered, each with its working days overdue
-    (``due``) and the highest rung fired (``level``), sorted by ``order``."""
+def overdue_board(user, *, unit=None, leader=None, level=None, min_days=None, order=BOARD_DEFAULT_ORDER, now=None):
+    """The overdue tasks ``user`` may see, filtered and sorted by ``order`` in the database, each
+    with the highest rung fired (``level``); a queryset for the caller to page.
+
+    "At least ``min_days`` working days overdue" is a deadline before the calendar's cutoff;
+    the days themselves are computed for the rows shown only (``with_due_states``).
+    """
+    now = now or timezone.now()
     queryset = overdue_clocks(user, now)
     if unit is not None:
         queryset = queryset.filter(unit=unit)
@@ -124,11 +168,30 @@ def overdue_board(user, *, unit=None, leader=None, level=None, min_days=None, or
         queryset = queryset.filter(level__isnull=True)
     elif level is not None:
         queryset = queryset.filter(level=int(level))
-    rows = with_due_states(queryset, now)
     if min_days:
-        rows = [clock for clock in rows if clock.due.overdue_days >= min_days]
-    key = order.lstrip("-")
-    return sorted(rows, key=BOARD_ORDERS.get(key, BOARD_ORDERS["overdue"]), reverse=order.startswith("-"))
+        queryset = queryset.filter(due_at__lt=WorkingCalendar.load().overdue_cutoff(now, min_days))
+    return queryset.order_by(*BOARD_ORDERS.get(order, BOARD_ORDERS[BOARD_DEFAULT_ORDER]))
+
+
+def overdue_level_counts(board):
+    """How many rows of a filtered board (``overdue_board``) are at each level, None for not yet
+    escalated: one aggregate query over the whole set, whatever page is shown."""
+    return dict(board.order_by().values_list("level").annotate(n=Count("pk")).values_list("level", "n"))
+
+
+def overdue_export_rows(board):
+    """The rows of a filtered board as tuples for a spreadsheet, streamed from the database:
+    (step, subject, case code, case name, unit, leader, due at, level)."""
+    return board.values_list(
+        "task__flow_task",
+        "title",
+        "project__code",
+        "project__name",
+        "unit__name",
+        "project__responsible_leader__name",
+        "due_at",
+        "level",
+    ).iterator(chunk_size=2000)
 
 
 def flow_classes():
@@ -201,10 +264,22 @@ def task_context(task, process):
     return context
 
 
+def no_case_scope(user):
+    """Of the orders and interviews about no single case, those ``user`` may see: all for the
+    secretariat and supervisors; their unit's, or the units' they answer for (leaders)."""
+    role = case_permissions.role_of(user)
+    if role in case_permissions.ALL_SEEING:
+        return Q(project__isnull=True)
+    person = case_permissions.person_of(user)
+    if person is None or role not in case_permissions.INTERNAL:
+        return Q(pk__in=[])
+    return _no_case_scope(role, person)
+
+
 def supervision_orders(user):
     scope = case_permissions.project_scope(user)
     return (
-        SupervisionOrder.objects.filter(project__in=KeyProject.objects.filter(scope))
+        SupervisionOrder.objects.filter(Q(project__in=KeyProject.objects.filter(scope)) | no_case_scope(user))
         .select_related("project", "unit", "issued_by")
         .order_by("-issued_at")
     )
@@ -212,8 +287,12 @@ def supervision_orders(user):
 
 def interviews(user):
     scope = case_permissions.project_scope(user)
+    person = case_permissions.person_of(user)
+    internal = person is not None and case_permissions.role_of(user) in case_permissions.INTERNAL
+    # A leader summoned about no single case sees their own interview.
+    summoned = Q(project__isnull=True, leader=person) if internal else Q(pk__in=[])
     return (
-        Interview.objects.filter(project__in=KeyProject.objects.filter(scope))
+        Interview.objects.filter(Q(project__in=KeyProject.objects.filter(scope)) | no_case_scope(user) | summoned)
         .select_related("project", "leader", "unit")
         .prefetch_related(Prefetch("commitments"))
         .order_by("-proposed_at")

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from viewflow.workflow.status import STATUS
 
 from cases import notifying
@@ -31,6 +32,13 @@ from .models import (
 )
 
 OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
+NO_CASE = gettext_noop("no key project")
+
+
+def case_name(project):
+    """A case as a message names it; a matter about no single case (a meeting decision on a
+    policy) says so in each recipient's language."""
+    return notifying.case_name(project) if project is not None else {"msgid": NO_CASE}
 
 
 def secretariat_unit():
@@ -312,7 +320,7 @@ def propose_interview(*, project, leader, reason, actor, unit=None, clock=None):
     notifying.notify_people(
         [leader, *Person.objects.filter(role=Role.SECRETARIAT)],
         "interview_proposed",
-        context={"leader": leader.name, "case": notifying.case_name(project), "reason": reason},
+        context={"leader": leader.name, "case": case_name(project), "reason": reason},
         link=f"/workflow/interviews/{interview.pk}/",
         exclude_user=actor,
     )
@@ -340,7 +348,7 @@ def deliver_order(order):
             "supervision_order_issued",
             context={
                 "number": order.number,
-                "case": notifying.case_name(order.project),
+                "case": case_name(order.project),
                 "unit": order.unit.name,
                 "subject": order.subject,
                 "due": timezone.localtime(order.respond_by).strftime("%Y-%m-%d"),
@@ -358,7 +366,7 @@ def order_delivery_failed(order):
         "supervision_order_issued",
         context={
             "number": order.number,
-            "case": notifying.case_name(order.project),
+            "case": case_name(order.project),
             "unit": order.unit.name,
             "subject": order.subject,
             "due": timezone.localtime(order.respond_by).strftime("%Y-%m-%d"),
@@ -374,7 +382,7 @@ def invitation_failed(interview):
         "interview_proposed",
         context={
             "leader": interview.leader.name,
-            "case": notifying.case_name(interview.project),
+            "case": case_name(interview.project),
             "reason": interview.reason,
         },
         link=f"/workflow/interviews/{interview.pk}/",

@@ -131,6 +131,10 @@ class CoordinationApplication(WorkflowAppViewset):
         return path("projects/<int:project>/order/", pages.IssueOrderView.as_view(viewset=self), name="issue_order")
 
     @property
+    def issue_task_order_path(self):
+        return path("tasks/<int:pk>/order/", pages.IssueTaskOrderView.as_view(viewset=self), name="issue_task_order")
+
+    @property
     def propose_interview_path(self):
         return path(
             "projects/<int:project>/interview/",

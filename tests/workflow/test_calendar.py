@@ -85,3 +85,48 @@ def test_paused_working_time_moves_a_deadline_over_the_days_off(cal):
 def test_module_functions_use_the_current_table(db):
     assert calendar.working_days_between(at(D(2026, 11, 20)), at(D(2026, 11, 23))) == 1
     assert timezone.localtime(calendar.add_working_days(at(D(2026, 11, 20)), 1)) == at(D(2026, 11, 24), 0)
+
+
+def _moments(first, last, step):
+    moment = first
+    while moment <= last:
+        yield moment
+        moment += step
+
+
+def test_the_overdue_cutoff_agrees_with_the_days_counted_across_national_day(cal):
+    # Given deadlines every three hours (midnights, the ends of days, included) from the
+    # Mid-autumn holiday to after the make-up Saturday 10 October, and readers on every kind of day
+    dues = list(_moments(at(D(2026, 9, 20), 0), at(D(2026, 10, 20), 0), datetime.timedelta(hours=3)))
+    dues += [due + datetime.timedelta(microseconds=1) for due in dues] + [due - datetime.timedelta(microseconds=1) for due in dues]
+    nows = [
+        at(D(2026, 10, 4), 15),  # a Sunday inside the National Day holiday
+        at(D(2026, 10, 8), 0),  # the first working midnight after it
+        at(D(2026, 10, 10), 9),  # the make-up Saturday
+        at(D(2026, 10, 11), 23),  # the Sunday after it
+        at(D(2026, 10, 12), 10),  # the Monday after it
+        at(D(2026, 10, 20), 0),
+    ]
+    for now in nows:
+        for days in range(0, 9):
+            cutoff = cal.overdue_cutoff(now, days)
+            for due in dues:
+                counted = cal.working_days_between(due, now) if now > due else 0
+                # when: the board's filter (due before the cutoff) and the count of each row
+                # then: they say the same of every deadline
+                assert (due < cutoff) == (due < now and counted >= days), (now, days, due)
+
+
+def test_the_overdue_cutoff_is_the_start_of_the_nth_working_day_back(cal):
+    # Monday 12 October: 1 working day back is its own start; 2 is the make-up Saturday; 3 is
+    # Friday 9 October; 5 skips the whole National Day week to Wednesday 30 September.
+    now = at(D(2026, 10, 12), 10)
+    assert cal.overdue_cutoff(now, 1) == at(D(2026, 10, 12), 0)
+    assert cal.overdue_cutoff(now, 2) == at(D(2026, 10, 10), 0)
+    assert cal.overdue_cutoff(now, 3) == at(D(2026, 10, 9), 0)
+    assert cal.overdue_cutoff(now, 5) == at(D(2026, 9, 30), 0)
+
+
+def test_more_working_days_back_than_any_deadline_is_before_every_deadline(cal):
+    cutoff = cal.overdue_cutoff(at(D(2026, 10, 12)), 10**6)
+    assert cutoff == at(calendar.EARLIEST, 0)

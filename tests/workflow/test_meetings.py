@@ -633,11 +633,18 @@ def test_an_owner_who_cannot_log_in_leaves_the_task_in_the_units_queue(org, data
     assert not selectors.queue(org.dept_head.user)
 
 
-def test_a_decision_about_no_case_keeps_its_due_date_without_a_clock(org, data, meeting):
+def test_a_decision_about_no_case_gets_a_clock_of_its_working_days_on_its_unit(org, data, meeting):
     record(org, meeting, [{"text": "研究出台支持政策", "owner": org.dept_head, "working_days": 10}])
+
     decision = Decision.objects.get(meeting=meeting)
-    assert decision.project is None and decision.due_at == local(D(2026, 11, 26))
-    assert not TaskClock.objects.filter(kind=TaskKind.DECISION).exists() and selectors.inbox(org.dept_head.user)
+    (task,) = selectors.inbox(org.dept_head.user)
+    clock = TaskClock.objects.get(task=task)
+    # 10 working days from Wednesday 11 November: the end of Wednesday 25 November
+    assert decision.project is None and decision.due_at == clock.due_at == local(D(2026, 11, 26))
+    assert (clock.kind, clock.project, clock.unit, clock.working_days) == (
+        TaskKind.DECISION, None, org.department, 10
+    )
+    assert clock.next_fire_at is not None  # it escalates like any task
 
 
 def test_minutes_refuse_a_decision_without_a_government_owner(org, data, meeting):

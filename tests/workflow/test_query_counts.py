@@ -6,7 +6,6 @@ in the park's queue, every one overdue, a third of them with a rung of the ladde
 """
 
 import datetime
-import uuid
 
 import pytest
 import time_machine
@@ -14,24 +13,24 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
-from viewflow.workflow.models import Process, Task
-from viewflow.workflow.status import STATUS
+from viewflow.workflow.models import Task
 
 from cases.models import PreworkItem, Stage
 from tests.cases.factories import PreworkItemFactory, set_stage
+from tests.workflow.factories import fired, task_copies
 from workflow import services
 from workflow.flows import PreworkFlow
-from workflow.models import Escalation, EscalationStep, TaskClock
 
 START = timezone.make_aware(datetime.datetime(2026, 9, 1, 10))
 NOW = timezone.make_aware(datetime.datetime(2026, 11, 20, 10))
 
 # Queries per request at every size, the session's and the reader's included. Ten tasks fill
-# less than a page, so a query per row would show as a difference between the sizes.
+# less than a page, so a query per row would show as a difference between the sizes. The board
+# counts its levels and total in one aggregate query besides its page of rows.
 EXPECTED = {
     "inbox_page": 15,
     "queue_page": 15,
-    "overdue_board": 17,
+    "overdue_board": 18,
     "overdue_export": 8,
     "api_inbox": 11,
     "api_queue": 11,
@@ -49,49 +48,12 @@ URLS = {
 
 
 def copy_tasks(template, count, owner):
-    """``count`` copies of ``template`` with their clocks, alternately claimed by ``owner`` and queued."""
-    clock = template.clock
-    processes = Process.objects.bulk_create(
-        [Process(flow_class=PreworkFlow, status=template.process.status) for _n in range(count)]
+    """``count`` copies of ``template`` with their clocks, alternately claimed by ``owner`` and
+    queued, due over forty days; a third of them with the ladder's level 1 fired."""
+    clocks = task_copies(
+        template, [START + datetime.timedelta(days=7 + n % 40) for n in range(count)], started_at=START, owner=owner
     )
-    tasks = Task.objects.bulk_create(
-        [
-            Task(
-                process=process,
-                flow_task=template.flow_task,
-                flow_task_type=template.flow_task_type,
-                owner_permission=template.owner_permission,
-                status=STATUS.ASSIGNED if n % 2 else STATUS.NEW,
-                owner=owner if n % 2 else None,
-                created=START,
-            )
-            for n, process in enumerate(processes)
-        ]
-    )
-    clocks = TaskClock.objects.bulk_create(
-        [
-            TaskClock(
-                task=task,
-                kind=clock.kind,
-                project_id=clock.project_id,
-                unit_id=clock.unit_id,
-                title=f"{clock.title} {n}",
-                started_at=START,
-                working_days=5,
-                due_at=START + datetime.timedelta(days=7 + n % 40),
-            )
-            for n, task in enumerate(tasks)
-        ]
-    )
-    step = EscalationStep.objects.filter(level=1).first()
-    Escalation.objects.bulk_create(
-        [
-            Escalation(
-                clock=c, step=step, level=1, action=step.action, fired_at=NOW, due_at=c.due_at, batch=uuid.uuid4()
-            )
-            for c in clocks[::3]
-        ]
-    )
+    fired(clocks[::3], 1, NOW)
 
 
 @pytest.fixture
@@ -123,13 +85,15 @@ def test_task_lists_cost_a_constant_number_of_queries(org, approval, tasks):
             counts[name], responses[name] = count_queries(client, url)
 
     assert counts == EXPECTED
-    # The lists are full: the API pages hold their page size, the board every overdue task.
+    # The lists are full: the API pages and the board hold their page size, the counts every overdue task.
     assert responses["api_overdue"].json()["count"] == tasks
     claimed = (tasks - 1) // 2  # every other copy; the original waits in the queue
     assert responses["api_inbox"].json()["count"] == claimed
     assert responses["api_queue"].json()["count"] == tasks - claimed
     assert len(responses["api_overdue"].json()["results"]) == min(tasks, 50)
     assert responses["overdue_board"].context["total"] == tasks
+    assert len(responses["overdue_board"].context["rows"]) == min(tasks, 50)
+    assert sum(n for _label, n in responses["overdue_board"].context["level_counts"]) == tasks
     # and no filter offers a drop-down of every process with a task in the list
     for name in ("inbox_page", "queue_page"):
         assert b'name="process"' not in responses[name].content, name

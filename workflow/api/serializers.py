@@ -31,6 +31,11 @@ def _due(clock, context):
     return {"code": state.code, "label": state.label, "overdue_days": state.overdue_days}
 
 
+def _project_ref(project):
+    """The case a task is about; None for a task about no single case (a meeting decision on a policy)."""
+    return {"id": project.pk, "code": project.code, "name": project.name} if project is not None else None
+
+
 def _clock_of(task):
     try:
         return task.clock
@@ -76,9 +81,7 @@ class TaskSerializer(serializers.Serializer):
     @extend_schema_field(ProjectRefSerializer(allow_null=True))
     def get_project(self, task):
         clock = _clock_of(task)
-        if clock is None:
-            return None
-        return {"id": clock.project_id, "code": clock.project.code, "name": clock.project.name}
+        return _project_ref(clock.project) if clock else None
 
     @extend_schema_field(RefSerializer(allow_null=True))
     def get_unit(self, task):
@@ -114,9 +117,9 @@ class OverdueSerializer(serializers.Serializer):
     overdue_days = serializers.IntegerField(source="due.overdue_days")
     level = serializers.IntegerField(allow_null=True)
 
-    @extend_schema_field(ProjectRefSerializer)
+    @extend_schema_field(ProjectRefSerializer(allow_null=True))
     def get_project(self, clock):
-        return {"id": clock.project_id, "code": clock.project.code, "name": clock.project.name}
+        return _project_ref(clock.project)
 
     @extend_schema_field(RefSerializer)
     def get_unit(self, clock):
@@ -124,7 +127,8 @@ class OverdueSerializer(serializers.Serializer):
 
     @extend_schema_field(RefSerializer(allow_null=True))
     def get_leader(self, clock):
-        leader = clock.project.responsible_leader
+        """The case's responsible leader; None without one, or without a case."""
+        leader = clock.project.responsible_leader if clock.project is not None else None
         return {"id": leader.pk, "name": leader.name} if leader else None
 
 

@@ -36,14 +36,19 @@ ERRORS = {
 }
 OVERDUE_FILTERS = [
     OpenApiParameter("unit", int, description="Only this unit's tasks."),
-    OpenApiParameter("leader", int, description="Only the cases of this responsible leader."),
+    OpenApiParameter(
+        "leader", int, description="Only the cases of this responsible leader (tasks about no case have none)."
+    ),
     OpenApiParameter("level", str, description="The highest rung fired: 0 to 4, or 'none'."),
-    OpenApiParameter("min_days", int, description="At least this many working days overdue."),
+    OpenApiParameter("min_days", int, description="At least this many working days overdue (0 to 2500)."),
     OpenApiParameter(
         "order",
         str,
-        enum=["-overdue", "overdue", "-level", "level", "due", "-due", "unit"],
-        description="Sort; '-overdue' (the default) puts the most working days overdue first.",
+        enum=list(selectors.BOARD_ORDERS),
+        description=(
+            "Sort; '-overdue' (the default) puts the most working days overdue first, that is the "
+            "earliest deadline; ties go by task clock id."
+        ),
     ),
 ]
 
@@ -85,6 +90,11 @@ class TaskViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Overdue tasks I may see, with working days overdue and level",
+        description=(
+            "Paginated like every list (`count`, `next`, `previous`, `results`; `page` picks one): "
+            "the filters and the order apply to every overdue task, the working days overdue are "
+            "computed for the page's rows."
+        ),
         parameters=OVERDUE_FILTERS,
         responses={200: s.OverdueSerializer(many=True), 400: ERRORS[400]},
     )
@@ -93,8 +103,16 @@ class TaskViewSet(viewsets.GenericViewSet):
         form = OverdueFilterForm(request.query_params)
         if not form.is_valid():
             return Response(form.errors.get_json_data(), status=status.HTTP_400_BAD_REQUEST)
-        rows = selectors.overdue_board(request.user, order=request.query_params.get("order", "-overdue"), **form.filters())
-        return self._page(rows, s.OverdueSerializer)
+        order = request.query_params.get("order", selectors.BOARD_DEFAULT_ORDER)
+        if order not in selectors.BOARD_ORDERS:
+            return Response(
+                {"order": [_("One of %(orders)s.") % {"orders": ", ".join(selectors.BOARD_ORDERS)}]},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        context = self.get_serializer_context()
+        board = selectors.overdue_board(request.user, order=order, now=context["now"], **form.filters())
+        page = selectors.with_due_states(self.paginate_queryset(board), context["now"], context["calendar"])
+        return self.get_paginated_response(s.OverdueSerializer(page, many=True, context=context).data)
 
     @extend_schema(
         summary="A task with its deadline, breach history and the inputs its step takes",
