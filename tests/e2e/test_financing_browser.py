@@ -51,8 +51,9 @@ def test_the_secretariat_recommends_a_matched_product_from_the_needs_page(org, l
     page.locator("#need-recommend-confirm").click()
 
     # Then they are on the docking it opened, recommended, with the note on its trail
+    page.wait_for_url(re.compile(r"/financing/dockings/\d+/$"))  # the POST is answered before the docking is read
     docking = Docking.objects.get(need=need)
-    page.wait_for_url(re.compile(rf"/financing/dockings/{docking.pk}/$"))
+    assert page.url.endswith(f"/financing/dockings/{docking.pk}/")
     expect(page.locator("#docking-state")).to_have_text("Recommended")
     expect(page.locator("#trail")).to_contain_text("该行有同类项目经验")
 
