@@ -6,7 +6,9 @@ overrides and extends it (a city's own closures, next year's schedule before the
 knows it). A year neither knows counts Monday to Friday.
 
 Time is counted in whole days of the site's time zone: a working day is the span from one
-local midnight to the next. Deadlines fall at the end of a working day.
+local midnight to the next. Deadlines fall at the end of a working day, which is the midnight
+that begins the next day: such a deadline belongs to the day it ends (``deadline_day``), and
+the day that begins at it is the first one it can be late by (``overdue_days``).
 """
 
 import datetime
@@ -17,6 +19,8 @@ import chinese_calendar
 from django.utils import timezone
 
 DAY = datetime.timedelta(days=1)
+# The smallest step of time: a deadline at midnight minus this falls in the day it ends.
+INSTANT = datetime.timedelta(microseconds=1)
 # Before any deadline this system can hold: where counting working days back gives up.
 EARLIEST = datetime.date(2000, 1, 1)
 
@@ -102,33 +106,51 @@ class WorkingCalendar:
         """The deadline ``count`` working days after ``moment``: the end of that working day."""
         return self.end_of(self.add_working_days_to_date(self.local_date(moment), count))
 
-    def working_days_between(self, earlier, later):
-        """Working days that began after ``earlier``'s day and by ``later``: how late a deadline is.
+    def deadline_day(self, moment):
+        """The day a deadline belongs to: one at midnight ends the day before it."""
+        return self.local_date(moment - INSTANT)
 
-        A task due at the end of Friday is 1 working day overdue on Monday (Saturday and
-        Sunday not counting), 0 on Friday itself.
+    def working_days_between(self, earlier, later):
+        """Working days after ``earlier``'s day, up to the day ``later`` ends (``deadline_day``):
+        the working days from a start to its deadline, as ``add_working_days`` gave them, or
+        that a piece of work took.
+
+        From Monday 10:00 to the end of the next Monday (Tuesday 00:00) there are 5: Tuesday to
+        Friday and that Monday; from Friday 10:00 to the end of Monday, 1.
         """
         if later <= earlier:
             return 0
         first = self.local_date(earlier) + DAY
-        last = self.local_date(later)
+        last = self.deadline_day(later)
         if first > last:
             return 0
         return self.working_days_in(first, last)
 
-    def overdue_cutoff(self, now, days):
-        """The moment a deadline must fall before to be at least ``days`` working days overdue
-        at ``now``: ``working_days_between(due, now) >= days`` exactly when ``due < cutoff``.
+    def overdue_days(self, due, now):
+        """How many working days late a deadline is at ``now``: the working days that have begun
+        since it, the one beginning at ``now`` included, as the ladder counts them.
 
-        Days overdue are the working days after the deadline's day, up to ``now``'s day; so
-        there are ``days`` of them when the deadline's day ends before the ``days``-th working
-        day counted back from ``now``'s day (that day included). As a moment only grows more
-        overdue when it is earlier, the overdue board filters with this in the database. With
-        ``days`` 0 or less, any deadline before ``now`` qualifies; with more working days than
-        there are since ``EARLIEST``, none does.
+        A task due at the end of Monday is 1 working day overdue from Tuesday 00:00; one due at
+        the end of Friday is 0 over the weekend and 1 on Monday.
+        """
+        if now < due:
+            return 0
+        return self.working_days_in(self.deadline_day(due) + DAY, self.local_date(now))
+
+    def overdue_cutoff(self, now, days):
+        """The latest moment a deadline (or a last step) may fall at to be at least ``days``
+        working days behind at ``now``: ``overdue_days(due, now) >= days`` exactly when
+        ``due <= cutoff``.
+
+        That is the start of the ``days``-th working day counted back from ``now``'s day (that
+        day included): the working days that began since a moment are those whose start is at
+        or after it. As a moment only falls further behind when it is earlier, the overdue
+        board and the stalled dockings filter with this in the database. With ``days`` 0 or
+        less, any moment before ``now`` qualifies; with more working days than there are since
+        ``EARLIEST``, only a moment before ``EARLIEST`` does.
         """
         if days <= 0:
-            return now
+            return now - INSTANT
         day, counted = self.local_date(now), 0
         while day > EARLIEST:
             if self.is_working_day(day):
@@ -136,11 +158,10 @@ class WorkingCalendar:
                 if counted == days:
                     return self.start_of(day)
             day -= DAY
-        return self.start_of(EARLIEST)
+        return self.start_of(EARLIEST) - INSTANT
 
-    def start_of_working_day_after(self, moment, count):
-        """The midnight that begins the ``count``-th working day after ``moment``'s day."""
-        day = self.local_date(moment)
+    def start_of_working_day_after(self, day, count):
+        """The midnight that begins the ``count``-th working day after ``day``."""
         for _ in range(max(count, 1)):
             day = self.next_working_day(day)
         return self.start_of(day)

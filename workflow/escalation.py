@@ -40,7 +40,6 @@ from .models import (
 BATCH_SIZE = 500
 STEP_AND_SUBJECT = gettext_noop("%(step)s: %(subject)s")
 LEASE = datetime.timedelta(minutes=5)
-INSTANT = datetime.timedelta(microseconds=1)
 ORDER_ANSWER_DAYS = 5
 NOBODY_ANSWERS_FOR_UNIT = gettext_noop("No leader answers for %(unit)s: nobody was told.")
 NOBODY_TO_INTERVIEW = gettext_noop("No leader answers for %(unit)s: no interview was proposed.")
@@ -60,7 +59,7 @@ def ladder(kind, steps):
 def rung_moment(clock, step, cal):
     """When ``step`` falls due for ``clock``; None when it does not apply to it."""
     due = clock.due_at
-    due_day = cal.local_date(due - INSTANT)
+    due_day = cal.deadline_day(due)
     if step.trigger == Trigger.TIME_USED:
         allowed = cal.working_seconds_between(clock.started_at, due)
         moment = cal.add_working_seconds(clock.started_at, float(step.amount) * allowed)
@@ -68,7 +67,7 @@ def rung_moment(clock, step, cal):
         return moment if moment < cal.start_of(due_day) else None
     if step.trigger == Trigger.DUE_DAY:
         return cal.start_of(due_day)
-    return cal.start_of_working_day_after(due - INSTANT, int(step.amount))
+    return cal.start_of_working_day_after(due_day, int(step.amount))
 
 
 def rung_moments(clock, steps, cal):
@@ -104,7 +103,7 @@ def step_name(clock):
 
 
 def overdue_days(clock, now, cal):
-    return cal.working_days_between(clock.due_at, now) if now > clock.due_at else 0
+    return cal.overdue_days(clock.due_at, now)
 
 
 def sweep(*, now=None, limit=None, enqueue=None):

@@ -13,7 +13,6 @@ The follow-up asks the lead unit what was done; its answer is a step of the dock
 follow-up (cancelled, its clock closed): the docking moves again, nobody needs chasing.
 """
 
-import datetime
 import logging
 
 from django.conf import settings
@@ -37,32 +36,16 @@ BATCH = 200
 FOLLOW_UP_DAYS = 5
 STALLED = "stalled"
 EVENT = "event"
-DAY = datetime.timedelta(days=1)
 
 
 # Finding stalled dockings
 
 
-def nth_working_day_back(day, count, cal):
-    """The ``count``-th working day counting back from ``day`` (``day`` itself is the first when it works)."""
-    seen = 0
-    while True:
-        if cal.is_working_day(day):
-            seen += 1
-            if seen >= count:
-                return day
-        day -= DAY
-
-
 def stall_cutoffs(now, cal):
-    """{state: moment}: a docking in ``state`` whose last step came before the moment is stalled.
-
-    ``working_days_between(last step, now) >= N`` holds exactly when the last step came before
-    the start of the N-th working day counting back from today.
-    """
-    today = cal.local_date(now)
+    """{state: moment}: a docking in ``state`` whose last step came at or before the moment is
+    stalled: its state's working days have begun since (``WorkingCalendar.overdue_cutoff``)."""
     rules = DockingStallRule.objects.filter(state__in=OPEN_STATES).values_list("state", "working_days")
-    return {state: cal.start_of(nth_working_day_back(today, days, cal)) for state, days in rules}
+    return {state: cal.overdue_cutoff(now, days) for state, days in rules}
 
 
 def open_follow_up():
@@ -77,7 +60,7 @@ def stalled_filter(now, cal):
     stalled = Q()
     for state, cutoff in cutoffs.items():
         # Dockings older than the funnel's services have no ``last_step_at``: their creation counts.
-        stalled |= Q(state=state) & (Q(last_step_at__lt=cutoff) | Q(last_step_at__isnull=True, created_at__lt=cutoff))
+        stalled |= Q(state=state) & (Q(last_step_at__lte=cutoff) | Q(last_step_at__isnull=True, created_at__lte=cutoff))
     return stalled & Q(project__lead_unit__isnull=False, project__stage__in=ACTIVE_STAGES)
 
 

@@ -311,9 +311,9 @@ class OverdueExportView(OverdueBoardView):
                     }]
                 )
                 break
-            due_day = cal.local_date(due_at)
+            due_day = cal.deadline_day(due_at)
             if due_day not in days_late:
-                days_late[due_day] = cal.working_days_between(due_at, now)
+                days_late[due_day] = cal.overdue_days(due_at, now)
             sheet.append(
                 [
                     f"{step.task_title}：{subject}" if step is not None else subject,

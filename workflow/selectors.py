@@ -56,7 +56,7 @@ def due_state(clock, now=None, cal=None):
         return DueState("paused")
     cal = cal or WorkingCalendar.load()
     if now > clock.due_at:
-        return DueState("overdue", max(cal.working_days_between(clock.due_at, now), 0))
+        return DueState("overdue", cal.overdue_days(clock.due_at, now))
     if cal.working_days_between(now, clock.due_at) <= DUE_SOON_WORKING_DAYS:
         return DueState("due_soon")
     return DueState("on_time")
@@ -169,7 +169,7 @@ def overdue_board(user, *, unit=None, leader=None, level=None, min_days=None, or
     elif level is not None:
         queryset = queryset.filter(level=int(level))
     if min_days:
-        queryset = queryset.filter(due_at__lt=WorkingCalendar.load().overdue_cutoff(now, min_days))
+        queryset = queryset.filter(due_at__lte=WorkingCalendar.load().overdue_cutoff(now, min_days))
     return queryset.order_by(*BOARD_ORDERS.get(order, BOARD_ORDERS[BOARD_DEFAULT_ORDER]))
 
 

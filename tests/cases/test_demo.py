@@ -101,7 +101,7 @@ def test_the_demo_cases_keep_to_their_plans_and_their_approvals_to_their_time_bu
     assert settled.count() >= 0.8 * required.count()
     approvals = TaskClock.objects.filter(kind=TaskKind.PREWORK, closed_at__isnull=True)
     assert 10 <= approvals.count() <= 40
-    late = sorted(cal.working_days_between(clock.due_at, now) for clock in approvals if clock.due_at < now)
+    late = sorted(cal.overdue_days(clock.due_at, now) for clock in approvals if clock.due_at < now)
     # ... but the four left overdue, up to 13 working days (fewer across a holiday), one for
     # each rung of the ladder; any other at most a day late (a make-up working day)
     assert 1 <= len(late) <= 5 and all(days <= 1 for days in late[:-4])
@@ -109,7 +109,7 @@ def test_the_demo_cases_keep_to_their_plans_and_their_approvals_to_their_time_bu
     # And the open blockers are recent: none of their tasks is more than a few working days late
     blocker_clocks = TaskClock.objects.filter(kind__in=BLOCKER_KINDS, closed_at__isnull=True)
     assert blocker_clocks.exists()
-    assert all(cal.working_days_between(clock.due_at, now) <= 3 for clock in blocker_clocks)
+    assert all(cal.overdue_days(clock.due_at, now) <= 3 for clock in blocker_clocks)
     assert not [
-        clock for clock in TaskClock.objects.filter(closed_at__isnull=True) if cal.working_days_between(clock.due_at, now) > 15
+        clock for clock in TaskClock.objects.filter(closed_at__isnull=True) if cal.overdue_days(clock.due_at, now) > 15
     ]

@@ -184,18 +184,18 @@ def test_the_overdue_list_filters_and_the_detail_tells_the_breach(org, approval,
             escalation.sweep()
         client = api(org.supervisor)
         rows = client.get("/api/tasks/overdue/").json()["results"]
-        # due 14 October; on the 16th two working days have passed: the case's leader was told
-        assert [(row["task"], row["overdue_days"], row["level"]) for row in rows] == [(approval.pk, 2, 2)]
-        assert client.get(f"/api/tasks/overdue/?unit={org.park.pk}&min_days=2").json()["count"] == 1
+        # due at the end of 13 October; the 14th, 15th and 16th have begun since: the case's leader was told
+        assert [(row["task"], row["overdue_days"], row["level"]) for row in rows] == [(approval.pk, 3, 2)]
+        assert client.get(f"/api/tasks/overdue/?unit={org.park.pk}&min_days=3").json()["count"] == 1
         assert client.get(f"/api/tasks/overdue/?unit={org.department.pk}").json()["count"] == 0
-        assert client.get("/api/tasks/overdue/?min_days=3").json()["count"] == 0
+        assert client.get("/api/tasks/overdue/?min_days=4").json()["count"] == 0
         assert client.get("/api/tasks/overdue/?level=none").json()["count"] == 0
         assert client.get(f"/api/tasks/overdue/?leader={org.leader.pk}&level=2").json()["count"] == 1
         assert client.get("/api/tasks/overdue/?level=1").json()["count"] == 0
         bad = client.get("/api/tasks/overdue/?min_days=-1&unit=999999")
         assert bad.status_code == 400 and set(bad.json()) == {"min_days", "unit"}
         detail = client.get(f"/api/tasks/{approval.pk}/").json()
-    assert detail["due"] == {"code": "overdue", "label": "overdue by 2 working days", "overdue_days": 2}
+    assert detail["due"] == {"code": "overdue", "label": "overdue by 3 working days", "overdue_days": 3}
     # one sweep after a long silence fires every rung that fell due, each once
     assert [(e["level"], e["action"]) for e in detail["escalations"]] == [
         (0, "remind_owner"),

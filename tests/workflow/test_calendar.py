@@ -44,10 +44,46 @@ def test_a_deadline_across_national_day_lands_on_the_make_up_saturday(cal):
 
 def test_overdue_days_count_only_working_days(cal):
     due = cal.add_working_days(at(D(2026, 9, 30)), 3)  # end of Saturday 10 October
-    assert cal.working_days_between(due, at(D(2026, 10, 10), 20)) == 0
-    assert cal.working_days_between(due, at(D(2026, 10, 11))) == 0  # Sunday
-    assert cal.working_days_between(due, at(D(2026, 10, 12))) == 1  # Monday
-    assert cal.working_days_between(due, at(D(2026, 10, 16))) == 5
+    assert cal.overdue_days(due, at(D(2026, 10, 10), 20)) == 0
+    assert cal.overdue_days(due, at(D(2026, 10, 11))) == 0  # Sunday
+    assert cal.overdue_days(due, at(D(2026, 10, 12))) == 1  # Monday
+    assert cal.overdue_days(due, at(D(2026, 10, 16))) == 5
+
+
+def test_a_deadline_followed_by_a_working_day_is_one_day_overdue_the_next_day(cal):
+    # Given a task due at the end of Monday 23 November (the midnight that begins Tuesday)
+    due = cal.add_working_days(at(D(2026, 11, 20)), 1)
+    assert cal.deadline_day(due) == D(2026, 11, 23)
+    # then it is late by Tuesday from the moment Tuesday begins, as the ladder's first rung says
+    assert cal.overdue_days(due, at(D(2026, 11, 23), 20)) == 0
+    assert cal.overdue_days(due, at(D(2026, 11, 24), 0)) == 1
+    assert cal.overdue_days(due, at(D(2026, 11, 24), 10)) == 1
+    assert cal.overdue_days(due, at(D(2026, 11, 26), 10)) == 3
+
+
+def _deadlines_across_national_day():
+    day = D(2026, 9, 18)
+    while day <= D(2026, 10, 20):
+        yield day
+        day += datetime.timedelta(days=1)
+
+
+def test_the_days_overdue_reach_n_when_the_nth_working_day_after_the_deadline_begins(cal):
+    # The ladder fires its rung "N working days overdue" at that moment: the board must say N then.
+    for day in _deadlines_across_national_day():
+        due = cal.end_of(day)
+        for n in range(1, 11):
+            rung = cal.start_of_working_day_after(cal.deadline_day(due), n)
+            assert cal.overdue_days(due, rung) == n, (day, n)
+            assert cal.overdue_days(due, rung - calendar.INSTANT) == n - 1, (day, n)
+
+
+def test_the_working_days_from_a_start_to_its_deadline_are_those_it_was_given(cal):
+    for day in _deadlines_across_national_day():
+        for hour in (0, 10, 23):
+            start = at(day, hour)
+            for n in range(1, 11):
+                assert cal.working_days_between(start, cal.add_working_days(start, n)) == n, (start, n)
 
 
 def test_the_holiday_table_overrides_the_official_calendar(db):
@@ -111,10 +147,10 @@ def test_the_overdue_cutoff_agrees_with_the_days_counted_across_national_day(cal
         for days in range(0, 9):
             cutoff = cal.overdue_cutoff(now, days)
             for due in dues:
-                counted = cal.working_days_between(due, now) if now > due else 0
-                # when: the board's filter (due before the cutoff) and the count of each row
+                counted = cal.overdue_days(due, now)
+                # when: the board's filter (due at the cutoff or before) and the count of each row
                 # then: they say the same of every deadline
-                assert (due < cutoff) == (due < now and counted >= days), (now, days, due)
+                assert (due < now and due <= cutoff) == (due < now and counted >= days), (now, days, due)
 
 
 def test_the_overdue_cutoff_is_the_start_of_the_nth_working_day_back(cal):
@@ -129,4 +165,4 @@ def test_the_overdue_cutoff_is_the_start_of_the_nth_working_day_back(cal):
 
 def test_more_working_days_back_than_any_deadline_is_before_every_deadline(cal):
     cutoff = cal.overdue_cutoff(at(D(2026, 10, 12)), 10**6)
-    assert cutoff == at(calendar.EARLIEST, 0)
+    assert cutoff < at(calendar.EARLIEST, 0)

@@ -124,7 +124,7 @@ def test_the_demo_lights_october_mostly_green_and_a_few_overdue_items_climb_the_
         cal = WorkingCalendar.load()
         prework = {clock: level for clock, level in levels.items() if clock.kind == TaskKind.PREWORK}
         assert sorted(prework.values()) == [1, 2, 3, 4]
-        assert max(cal.working_days_between(clock.due_at, timezone.now()) for clock in prework) <= 15
+        assert max(cal.overdue_days(clock.due_at, timezone.now()) for clock in prework) <= 15
 
         # And the supervisor's orders: one unanswered past October's end (its case red for it), then
         # answered and closed; one answered lately and waiting for the supervisor's evaluation

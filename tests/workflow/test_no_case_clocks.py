@@ -201,7 +201,8 @@ def test_the_board_and_the_api_show_it_to_the_roles_that_see_its_unit(
     assert ([row["task"] for row in rows] == [clock.task_id]) is sees
     assert detail.status_code == (200 if sees else 404) and page.status_code == (200 if sees else 404)
     if sees:
-        assert rows[0]["project"] is None and rows[0]["leader"] is None and rows[0]["overdue_days"] == 2
+        # the level-2 rung fires when the third working day after the deadline begins
+        assert rows[0]["project"] is None and rows[0]["leader"] is None and rows[0]["overdue_days"] == 3
         assert detail.json()["project"] is None and detail.json()["unit"]["id"] == org.department.pk
         assert "no key project" in board.content.decode() and "no key project" in page.content.decode()
 

@@ -215,11 +215,13 @@ def test_the_overdue_board_groups_filters_and_exports(client, org, approval, dja
         by_leader = client.get("/workflow/overdue/?group=leader")
         assert [group for group, _ in by_leader.context["groups"]] == ["leader"]
         assert client.get(f"/workflow/overdue/?unit={org.department.pk}").context["total"] == 0
-        assert client.get("/workflow/overdue/?min_days=3").context["total"] == 0
+        assert client.get("/workflow/overdue/?min_days=3").context["total"] == 1
+        assert client.get("/workflow/overdue/?min_days=4").context["total"] == 0
         invalid = client.get("/workflow/overdue/?min_days=-2")
         assert invalid.context["filter_form"].errors and invalid.context["total"] == 1
         export = client.get(f"/workflow/overdue/export.xlsx?unit={org.park.pk}")
     sheet = load_workbook(io.BytesIO(export.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("Task", "Key project", "Unit")
-    assert rows[1][2:] == ("高新区", "leader", "2026-10-14", 2, 2)
+    # due at the end of 13 October: the 14th, 15th and 16th have begun since, and the leader was told
+    assert rows[1][2:] == ("高新区", "leader", "2026-10-13", 3, 2)
