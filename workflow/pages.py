@@ -28,6 +28,7 @@ from viewflow.workflow.flow.views.dashboard import (
     DashboardTaskListView,
     DashboardView,
 )
+from viewflow.workflow.flow.views.detail import DetailProcessView
 from viewflow.workflow.flow.views.list import (
     WorkflowArchiveListView,
     WorkflowInboxListView,
@@ -528,8 +529,19 @@ class ScopedTaskListView(DashboardTaskListView):
         )
 
 
+class ScopedProcessDetailView(DetailProcessView):
+    """viewflow's process page, offering Cancel only to who may cancel (it manages the flow)."""
+
+    template_name = "workflow/process_detail.html"
+
+    def get_context_data(self, **kwargs):
+        may_cancel = self.flow_class.instance.has_manage_permission(self.request.user, obj=self.object)
+        return super().get_context_data(may_cancel=may_cancel, **kwargs)
+
+
 class ScopedFlowViewset(FlowViewset):
     dashboard_view_class = ScopedDashboardView
+    process_detail_view_class = ScopedProcessDetailView
     process_list_view_class = ScopedProcessListView
     task_list_view_class = ScopedTaskListView
 

@@ -177,6 +177,9 @@ def test_the_pages_follow_role_and_unit(world, caller, name):
         assert deadline.status_code == 200 and viewflow_detail.status_code == 200
         assert process_detail.status_code == 200
         assert f'href="{process_url}"' in process_list.content.decode()
+        # Cancel is offered exactly to who may open the cancel page (viewflow offers it to all)
+        cancel = client.get(task.flow_task.flow_class.instance.reverse("process_cancel", args=[task.process_id]))
+        assert ("data-process-cancel" in process_detail.content.decode()) is (cancel.status_code == 200), cancel.status_code
     else:
         assert deadline.status_code == 404
         assert viewflow_detail.status_code == 403 and process_detail.status_code == 403
@@ -201,3 +204,16 @@ def test_the_pages_follow_role_and_unit(world, caller, name):
     else:
         assert assign.status_code == 403 and execute.status_code == 403
         assert task_state(pk)[:2] == before[:2]
+
+
+def test_cancel_is_offered_to_an_administrator_and_not_to_the_unit_that_works_the_task(world):
+    # Cancelling a process is viewflow's manage permission: the administrators', nobody else's.
+    task = Task.objects.get(pk=world.tasks["park_task"])
+    admin = world.users["secretariat"]
+    admin.is_superuser = True
+    admin.save(update_fields=["is_superuser"])
+    clients = {caller: pages_for(world, caller) for caller in ("secretariat", "head")}
+    clients["head"].get("/workflow/inbox/")  # the flows' pages are routed on the first request
+    process_url = task.flow_task.flow_class.instance.reverse("process_detail", args=[task.process_id])
+    offered = {caller: "data-process-cancel" in client.get(process_url).content.decode() for caller, client in clients.items()}
+    assert offered == {"secretariat": True, "head": False}
