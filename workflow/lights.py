@@ -188,7 +188,9 @@ def lights_compute(*, month, projects=None, today=None):
     """Compute and store ``month``'s light for every active case (or those in ``projects``).
 
     Idempotent: computing a month again updates its snapshots, and an interview is proposed
-    once per case and month. Returns the snapshots.
+    once per case and month, and not while an interview of the case is still unsettled (a case
+    red for months is not summoned again before the last interview has been held and followed
+    up). Returns the snapshots.
     """
     from . import services
 
@@ -208,6 +210,11 @@ def lights_compute(*, month, projects=None, today=None):
         if snapshot_month == month and proposed:
             already_proposed.add(project_id)
 
+    unsettled = set(
+        Interview.objects.filter(project__in=[case.pk for case in cases], state__in=Interview.UNSETTLED).values_list(
+            "project_id", flat=True
+        )
+    )
     now = timezone.now()
     snapshots, interviews = [], []
     for case in cases:
@@ -227,7 +234,12 @@ def lights_compute(*, month, projects=None, today=None):
             ),
         }
         forecast, _reasons = judge(forecast_measures, rules)
-        propose = consecutive_red >= 2 and case.pk not in already_proposed and case.responsible_leader_id is not None
+        propose = (
+            consecutive_red >= 2
+            and case.pk not in already_proposed
+            and case.pk not in unsettled
+            and case.responsible_leader_id is not None
+        )
         if propose:
             interviews.append(_interview_for(case, month, consecutive_red, now))
         snapshots.append(

@@ -275,6 +275,9 @@ class Interview(models.Model):
         FOLLOWING_UP = "following_up", _("Commitments under way")
         CLOSED = "closed", _("Closed")
 
+    # Not yet settled: proposed, on its way to being held, or held with its follow-up to come.
+    UNSETTLED = (State.PROPOSED, State.APPROVED, State.SCHEDULED, State.HELD, State.FOLLOWING_UP)
+
     # Empty when the lagging work concerns no single case; the unit says whose work it is.
     project = models.ForeignKey(
         "cases.KeyProject",

@@ -129,6 +129,26 @@ def test_red_two_months_in_a_row_proposes_one_interview_of_the_responsible_leade
     assert LightSnapshot.objects.get(project=case, month=OCTOBER).interview_proposed
 
 
+def test_a_case_red_for_months_is_not_summoned_again_while_its_interview_is_unsettled(org, case):
+    # Given a case red in August and September, whose leader was proposed for an interview
+    completed(case, 100000)
+    compute(AUGUST)
+    compute(SEPTEMBER)
+    first = Interview.objects.get()
+
+    # When it is red again in October while that interview is still to be held
+    october = compute(OCTOBER)[case.pk]
+
+    # Then no second interview is proposed
+    assert october.consecutive_red == 3 and not october.interview_proposed
+    assert Interview.objects.get() == first
+
+    # and once the interview is held and closed, a case still red is proposed again
+    Interview.objects.filter(pk=first.pk).update(state=Interview.State.CLOSED)
+    assert compute(OCTOBER)[case.pk].interview_proposed
+    assert Interview.objects.count() == 2
+
+
 def test_red_turns_yellow_once_the_lag_is_made_up(case):
     completed(case, 400000)
     compute(SEPTEMBER)
@@ -238,13 +258,13 @@ def test_computing_the_lights_costs_the_same_queries_for_20_and_200_cases(db, ca
     with time_machine.travel(TODAY, tick=False), CaptureQueriesContext(connection) as queries:
         computed = lights.lights_compute(month=OCTOBER)
     assert len(computed) > cases // 4
-    # The reads (rules, cases, their history), the savepoints and the upsert, whose rows
-    # SQLite takes in batches of its parameter limit.
+    # The reads (rules, cases, their history, their unsettled interviews), the savepoints and
+    # the upsert, whose rows SQLite takes in batches of its parameter limit.
     statements = [query["sql"].split()[0] for query in queries]
     fields = [field for field in LightSnapshot._meta.concrete_fields if not field.primary_key]
     batches = -(-len(computed) // connection.ops.bulk_batch_size(fields, computed))
     assert statements.count("INSERT") == batches
-    assert len(statements) - batches == 5
+    assert len(statements) - batches == 6
 
 
 def test_the_lights_command_computes_a_month_and_refuses_a_bad_one(case):
