@@ -367,6 +367,8 @@ class EventFormMixin(FinancingPage):
     def post(self, request, *args, **kwargs):
         self.event = self.get_event()
         form = self.form_class(request.POST, **self.form_kwargs())
+        if self.event is not None and "version" in form.fields:
+            form.fields["version"].required = True  # a change is checked against the version read
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
         try:

@@ -353,7 +353,7 @@ class NeedUpdateView(NeedFormView):
 
 class NeedTransitionForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Note"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, reason_required=False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -54,6 +54,12 @@ class ServiceForm(forms.ModelForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A change is checked against the version the form was read at: one without it would
+        # overwrite whatever someone else saved meanwhile.
+        self.fields["version"].required = self.instance.pk is not None
+
     def _post_clean(self):
         pass
 
@@ -317,7 +323,7 @@ def transition_form_class(model, name, *, reason_required):
             widget=forms.Textarea(attrs={"rows": 2}),
             max_length=2000,
         ),
-        "version": forms.IntegerField(widget=forms.HiddenInput, required=False),
+        "version": forms.IntegerField(widget=forms.HiddenInput),
         "extra_fields": extra,
     }
     return type(f"{model.__name__}{name.title()}Form", (forms.Form,), attrs)

@@ -654,6 +654,26 @@ def test_a_stale_product_form_is_told_and_changes_nothing(world, client, rematch
     assert rematches == [stored.pk]
 
 
+def test_a_product_form_without_its_version_is_refused_and_changes_nothing(world, client, rematches):
+    # Given the secretariat changed the rate after the bank's person read the product
+    url = reverse("financing:product_change", args=[world.bank_product.pk])
+    read = FinancialProduct.objects.get(pk=world.bank_product.pk)
+    services.product_update(
+        product=read, actor=world.secretariat.user, data={"rate_max": Decimal("4.20")}, expected_version=1
+    )
+    data = product_form_data(read, amount_max="5000")
+    del data["version"]
+
+    # When a form without the version it was read at is posted
+    response = login(client, world.bank).post(url, data)
+
+    # Then it is refused: the secretariat's rate stays, nothing else moved
+    assert response.status_code == 200 and response.context["form"].errors["version"]
+    stored = FinancialProduct.objects.get(pk=read.pk)
+    assert (stored.amount_max, stored.rate_max, stored.version) == (read.amount_max, Decimal("4.20"), 2)
+    assert rematches == [stored.pk]
+
+
 def test_a_product_form_of_the_current_version_is_saved(world, client, rematches):
     url = reverse("financing:product_change", args=[world.bank_product.pk])
 

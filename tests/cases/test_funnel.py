@@ -481,8 +481,13 @@ def test_a_refused_step_on_the_page_shows_the_guard_and_changes_nothing(org, nee
 
     missing = client.post(url, {"transition": "disburse", "disburse-version": "1"})
     blocked = client.post(
-        url, {"transition": "disburse", "disburse-disbursed_amount": "2500", "disburse-disbursed_on": "2026-11-02"}
+        url,
+        {
+            "transition": "disburse", "disburse-disbursed_amount": "2500", "disburse-disbursed_on": "2026-11-02",
+            "disburse-version": "1",
+        },
     )
+    unversioned = client.post(url, {"transition": "decline", "decline-reason": "x"})
     stale = client.post(url, {"transition": "decline", "decline-reason": "x", "decline-version": "0"})
     wrong = client.post(url, {"transition": "contact", "contact-version": "1"})
 
@@ -490,6 +495,7 @@ def test_a_refused_step_on_the_page_shows_the_guard_and_changes_nothing(org, nee
     assert blocked.status_code == 400
     assert "The disbursed amount exceeds the approved credit." in blocked.content.decode()
     assert stale.status_code == 409 and wrong.status_code == 409
+    assert unversioned.status_code == 400 and "version" in unversioned.context["bound"].errors
     assert (fresh(docking).state, fresh(docking).version) == ("credit_approved", 1)
 
 
@@ -730,6 +736,7 @@ def test_the_api_moves_a_docking_and_answers_409_for_a_wrong_state_or_a_stale_ve
     assert moved.status_code == 200 and moved.json()["state"] == "contacted" and moved.json()["version"] == 2
     assert [step["state"] for step in moved.json()["funnel"] if step["reached"]] == ["recommended", "contacted"]
     assert stale.status_code == 409 and wrong.status_code == 409
+    assert unversioned.status_code == 400 and "version" in unversioned.context["bound"].errors
     assert amounts.status_code == 400 and "intent_amount" in amounts.json()
 
 
