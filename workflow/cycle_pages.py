@@ -8,6 +8,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from viewflow.workflow.exceptions import FlowLockFailed
 
 from cases import permissions as case_permissions
 
@@ -86,7 +87,7 @@ class ReportListPage(InternalPage):
             self.request.GET.get("page")
         )
         shown = self.request.GET.get("acceptance", "")
-        acceptance = reports.acceptance_shown(self.request.user, month, int(shown) if shown.isdigit() else None)
+        acceptance = reports.acceptance_shown(self.request.user, month, reports.id_param(shown))
         counts = reports.report_counts(self.request.user, month)
         now = timezone.now()
         stalled = acceptance is not None and reports.is_stalled(acceptance, now)
@@ -124,11 +125,19 @@ class ReportListPage(InternalPage):
             matches = state in ("", MonthlyReport.State.SUBMITTED)
             ids = reports.submitted_report_ids(request.user, month) if matches else []
         else:
-            ids = [int(pk) for pk in request.POST.getlist("report") if pk.isdigit()]
+            ticked = request.POST.getlist("report")
+            ids = [reports.id_param(pk) for pk in ticked]
+            if None in ids:
+                wrong = ", ".join(pk for pk, number in zip(ticked, ids, strict=True) if number is None)
+                messages.error(request, _("There is no report %(ids)s.") % {"ids": wrong[:200]})
+                return HttpResponseRedirect(back)
         try:
             acceptance = reports.reports_accept_many(user=request.user, report_ids=ids)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
+            return HttpResponseRedirect(back)
+        except FlowLockFailed:
+            messages.error(request, reports.BUSY)
             return HttpResponseRedirect(back)
         if acceptance.finished_at:
             messages.success(

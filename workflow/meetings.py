@@ -1211,7 +1211,7 @@ def decisions_on_agenda(meeting):
     ids = {}
     for item in meeting.items.all():
         kind, _sep, pk = item.source.partition(":")
-        if kind == "decision" and pk.isdigit():
+        if kind == "decision" and pk.isascii() and pk.isdigit():
             ids[int(pk)] = item.pk
     if not ids:
         return {}

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from viewflow.workflow.models import Task
 
 from cases import permissions as case_permissions
@@ -46,11 +47,21 @@ INSERT_BATCH = 1000
 RETURNED_DAYS = 2  # a returned report is due again two working days later at the earliest
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
-ACCEPT_BATCH = 50  # reports accepted in one transaction on a worker
+ACCEPT_BATCH = 50  # reports a worker accepts in one task, each in a transaction of its own
 ACCEPT_INLINE = 25  # a selection this small is accepted in the request; a larger one on the workers
 ACCEPT_MAX = 5000  # reports in one acceptance: a province's month is at most 2,000
 ACCEPT_STALLED = datetime.timedelta(minutes=10)  # no batch recorded for this long: the workers lost it
 MAX_ID = 2**63 - 1
+
+
+def id_param(raw):
+    """An id given as text (a query parameter, a ticked box) as a number the database can hold,
+    or None: ``str.isdigit`` also takes digits such as "²" that ``int`` refuses."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    number = int(raw)
+    return number if 0 < number <= MAX_ID else None
 
 
 def due_at_for(month, cal):
@@ -287,6 +298,10 @@ def report_review(*, task, user, accepted, reason=""):
 # Accepting many at once
 
 
+# Said when a review of one of the reports is being posted for longer than viewflow's lock waits.
+BUSY = gettext_lazy("One of these reports is being reviewed right now: nothing was accepted. Try again in a moment.")
+
+
 @transaction.atomic
 def reports_accept_many(*, user, report_ids) -> ReportAcceptance:
     """The secretariat accepts many submitted reports at once, each exactly as ``report_review``
@@ -339,58 +354,74 @@ def _skip_reason(report, task, user):
 
 
 def reports_accept_batch(*, acceptance_id, report_ids):
-    """Accept a batch of an acceptance's reports in one transaction, each in its own savepoint,
-    so that a report is accepted whole or not at all, and record the outcome on the acceptance.
+    """Accept a batch of an acceptance's reports, each in a transaction of its own that also
+    records its outcome on the acceptance, so that a report is accepted whole or not at all and
+    the acceptance always says which.
 
-    The reports' rows are locked first, then their flows' (viewflow's lock, so that nobody
-    claims a review in between): a second delivery of the batch waits for the first, then finds
-    its reports recorded and accepts nothing twice. A crash rolls the whole batch back for its
-    redelivery. Returns how many it accepted and skipped."""
+    Each report takes the locks in the order a review page takes them: its flow's (viewflow's
+    lock on the process, which nobody holds for long), then the report's, then the acceptance's
+    row, which no page takes. A review posted on a page at the same moment therefore waits for
+    one report at most, or is waited for; the loser finds the report accepted (were a review held
+    for longer than viewflow's lock waits, its ``FlowLockFailed`` would go up: the worker's task
+    retries later; in a request, the whole acceptance is undone and the reader asked to try
+    again). A second delivery
+    of the batch, or its redelivery after a crash, finds the reports handled so far recorded and
+    goes on with the others. Returns how many it accepted and skipped."""
     from .flows import ReportFlow
 
-    with transaction.atomic():
-        locked = set(
-            MonthlyReport.objects.select_for_update(of=("self",)).filter(pk__in=report_ids).order_by("pk").values_list("pk", flat=True)
-        )
-        acceptance = ReportAcceptance.objects.select_related("requested_by").get(pk=acceptance_id)
-        handled = acceptance.handled_ids
-        todo = [pk for pk in report_ids if pk not in handled]
-        if not todo:
-            return {"accepted": 0, "skipped": 0}
-        rows = list(MonthlyReport.objects.filter(pk__in=todo).select_related("project").order_by("pk"))
-        processes = dict(
-            ReportProcess.objects.select_for_update(of=("self",)).filter(report_id__in=todo).order_by("pk").values_list("report_id", "pk")
-        )
-        tasks = {
-            task.process_id: task
-            for task in Task.objects.filter(
-                process_id__in=processes.values(), flow_task=ReportFlow.review, status__in=services.OPEN_STATUSES
-            )
-        }
-        user = acceptance.requested_by
-        accepted, skipped = [], []
+    processes = dict(ReportProcess.objects.filter(report_id__in=report_ids).values_list("report_id", "pk"))
+    user = ReportAcceptance.objects.select_related("requested_by").get(pk=acceptance_id).requested_by
+    counts = {"accepted": 0, "skipped": 0}
+    for report_id in report_ids:
+        process_id = processes.get(report_id)
+        # viewflow's FlowLockFailed (a review held for seconds) goes up: the task retries later
+        with ReportFlow.lock(process_id) if process_id else transaction.atomic():
+            outcome = _accept_one(acceptance_id, report_id, process_id, user)
+        if outcome:
+            counts[outcome] += 1
+    return counts
 
-        def skip(report_id, code, reason, detail=""):
-            skipped.append({"report": report_id, "project": code, "reason": str(reason), "detail": str(detail)[:300]})
 
-        for report in rows:
-            task = tasks.get(processes.get(report.pk))
-            reason = _skip_reason(report, task, user)
-            if reason is not None:
-                skip(report.pk, report.project.code, reason)
-                continue
-            try:
-                report_review(task=task, user=user, accepted=True)
-            except (ValidationError, PermissionDenied) as refused:
-                messages = getattr(refused, "messages", None) or [str(refused)]
-                skip(report.pk, report.project.code, ReportAcceptance.Skip.REFUSED, " ".join(messages))
-            else:
-                accepted.append(report.pk)
-        for pk in todo:
-            if pk not in locked:
-                skip(pk, "", ReportAcceptance.Skip.GONE)
-        _record(acceptance_id, accepted, skipped)
-    return {"accepted": len(accepted), "skipped": len(skipped)}
+def _accept_one(acceptance_id, report_id, process_id, user):
+    """Under the report's flow lock: accept one report, or say why not, and record which on the
+    acceptance. Returns "accepted", "skipped", or None when the acceptance had it already."""
+    from .flows import ReportFlow
+
+    report = MonthlyReport.objects.select_for_update(of=("self",)).select_related("project").filter(pk=report_id).first()
+    if _handled(acceptance_id, report_id):
+        return None
+    if report is None:
+        return _record_skip(acceptance_id, report_id, ReportAcceptance.Skip.GONE)
+    task = None
+    if process_id is not None:
+        task = Task.objects.filter(process_id=process_id, flow_task=ReportFlow.review, status__in=services.OPEN_STATUSES).first()
+    reason = _skip_reason(report, task, user)
+    if reason is not None:
+        return _record_skip(acceptance_id, report_id, reason, code=report.project.code)
+    try:
+        with transaction.atomic():
+            report_review(task=task, user=user, accepted=True)
+    except (ValidationError, PermissionDenied) as refused:
+        messages = getattr(refused, "messages", None) or [str(refused)]
+        return _record_skip(acceptance_id, report_id, ReportAcceptance.Skip.REFUSED, " ".join(messages), report.project.code)
+    _record(acceptance_id, [report_id], [])
+    return "accepted"
+
+
+def _handled(acceptance_id, report_id):
+    """Has the acceptance recorded this report already (a batch delivered twice)? Read without
+    the acceptance's lock, which would make the batches on other workers wait: the report's lock,
+    taken before, makes a second delivery wait until the first one's record is committed."""
+    acceptance = ReportAcceptance.objects.only("accepted_ids", "skipped").get(pk=acceptance_id)
+    return report_id in acceptance.handled_ids
+
+
+def _record_skip(acceptance_id, report_id, reason, detail="", code=None):
+    if code is None:
+        code = MonthlyReport.objects.filter(pk=report_id).values_list("project__code", flat=True).first() or ""
+    skipped = {"report": report_id, "project": code, "reason": str(reason), "detail": str(detail)[:300]}
+    _record(acceptance_id, [], [skipped])
+    return "skipped"
 
 
 def _record(acceptance_id, accepted, skipped):

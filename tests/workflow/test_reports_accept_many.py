@@ -5,12 +5,13 @@ progress on the status page; the API; who may; and the queries it costs."""
 
 import datetime
 import threading
+import time
 from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -237,13 +238,78 @@ def test_a_batch_delivered_twice_at_once_accepts_nothing_twice(org, make_submitt
     for worker in workers:
         worker.join()
 
-    # Then one accepted the four, the other waited for the rows' locks and found nothing to do
+    # Then between them they accepted the four once each: each waited for the other on a report
+    # both reached, and found it recorded
     assert errors == []
-    assert sorted(results, key=lambda r: r["accepted"]) == [{"accepted": 0, "skipped": 0}, {"accepted": 4, "skipped": 0}]
+    assert sum(r["accepted"] for r in results) == 4 and all(r["skipped"] == 0 for r in results)
     acceptance.refresh_from_db()
     assert sorted(acceptance.accepted_ids) == ids and acceptance.skipped == [] and acceptance.finished_at is not None
     assert accept_audits(ids) == 4
     assert totals(ids) == {pk: (Decimal("1000000") + amount_of(i), Decimal("400000") + amount_of(i)) for i, pk in enumerate(ids)}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first", ["page", "batch"])
+def test_a_review_on_its_page_and_a_batch_at_once_accept_the_report_once(org, make_submitted, first):
+    # Given three submitted reports in an acceptance, and the first also reviewed on its page
+    # at the same moment (viewflow's page takes the flow's lock, then the service the report's)
+    from workflow.flows import ReportFlow
+
+    ids = make_submitted(3)
+    acceptance = ReportAcceptance.objects.create(
+        requested_by=org.secretariat.user, requested_at=timezone.now(), updated_at=timezone.now(), report_ids=ids
+    )
+    task = review_task(ids[0])
+    start, told, errors = threading.Barrier(2), [], []
+
+    def page():
+        try:
+            start.wait()
+            if first == "batch":
+                time.sleep(0.05)
+            with ReportFlow.lock(task.process_id), transaction.atomic():
+                from viewflow.workflow.models import Task
+
+                reports.report_review(task=Task.objects.get(pk=task.pk), user=org.secretariat.user, accepted=True)
+                time.sleep(0.3)  # the reader's request takes its time
+        except ValidationError as refused:  # the page tells its reader the report was accepted
+            told.extend(refused.messages)
+        except Exception as error:  # a thread's failure is the test's
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def batch():
+        try:
+            start.wait()
+            if first == "page":
+                time.sleep(0.05)
+            reports.reports_accept_batch(acceptance_id=acceptance.pk, report_ids=ids)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    # When both run
+    threads = [threading.Thread(target=page), threading.Thread(target=batch)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then nothing failed, the first report was accepted once, and the loser was told
+    assert errors == []
+    assert states(ids) == {MonthlyReport.State.ACCEPTED} and accept_audits(ids) == 3
+    assert totals(ids) == {pk: (Decimal("1000000") + amount_of(i), Decimal("400000") + amount_of(i)) for i, pk in enumerate(ids)}
+    acceptance.refresh_from_db()
+    assert acceptance.finished_at is not None
+    if ids[0] in acceptance.accepted_ids:  # the batch won: the page was refused
+        assert told and acceptance.skipped == []
+    else:  # the page won: the batch says so
+        assert told == [] and [(row["report"], row["reason"]) for row in acceptance.skipped] == [
+            (ids[0], str(ReportAcceptance.Skip.ACCEPTED))
+        ]
 
 
 def test_a_crash_in_the_middle_of_a_batch_leaves_no_report_half_accepted(org, make_submitted, monkeypatch):
@@ -268,17 +334,21 @@ def test_a_crash_in_the_middle_of_a_batch_leaves_no_report_half_accepted(org, ma
     with pytest.raises(RuntimeError):
         reports.reports_accept_batch(acceptance_id=acceptance.pk, report_ids=ids)
 
-    # Then the batch rolled back as a whole: no report, case, audit row or progress changed
-    assert states(ids) == {MonthlyReport.State.SUBMITTED}
-    assert totals(ids) == before and accept_audits(ids) == 0
-    assert all(review_task(pk) is not None for pk in ids)
+    # Then the first report is accepted and recorded, and the one it died on is untouched: its
+    # case, audit trail and review task as they were; the third was not reached
+    first, second, third = ids
+    assert [states([pk]) for pk in ids] == [{MonthlyReport.State.ACCEPTED}, {MonthlyReport.State.SUBMITTED}, {MonthlyReport.State.SUBMITTED}]
+    assert totals([second, third]) == {pk: before[pk] for pk in (second, third)} and accept_audits([second, third]) == 0
+    assert review_task(first) is None and review_task(second) is not None and review_task(third) is not None
     acceptance.refresh_from_db()
-    assert (acceptance.accepted_ids, acceptance.skipped) == ([], [])
+    assert (acceptance.accepted_ids, acceptance.skipped) == ([first], [])
 
-    # and its redelivery accepts each report once
+    # and its redelivery accepts the others, each once, and the first not again
     monkeypatch.setattr(services, "finish_task", real_finish)
-    assert reports.reports_accept_batch(acceptance_id=acceptance.pk, report_ids=ids) == {"accepted": 3, "skipped": 0}
+    assert reports.reports_accept_batch(acceptance_id=acceptance.pk, report_ids=ids) == {"accepted": 2, "skipped": 0}
     assert accept_audits(ids) == 3
+    acceptance.refresh_from_db()
+    assert sorted(acceptance.accepted_ids) == ids and acceptance.finished_at is not None
 
 
 def test_the_workers_accept_in_batches_and_tell_the_requester_when_done(
@@ -357,7 +427,9 @@ def test_each_report_costs_the_same_queries_at_two_batch_sizes(org, make_submitt
     two, five, eight = batch_queries(org, ids[1:3]), batch_queries(org, ids[3:8]), batch_queries(org, ids[8:16])
     per_report = (five - two) / 3
     assert (eight - five) / 3 == per_report  # the same cost a report at either size
-    assert per_report <= 40  # what one review costs: the case, its year, the audit rows, the flow's steps
+    # what one review costs (the case, its year, the audit rows, the flow's steps), its flow's
+    # lock and its record on the acceptance
+    assert per_report <= 50
 
 
 # The status page
@@ -603,3 +675,20 @@ def test_the_api_answers_404_for_an_unknown_acceptance(org):
     api = APIClient()
     api.force_authenticate(org.secretariat.user)
     assert api.get("/api/reports/acceptances/999999/").status_code == 404
+
+
+def test_ids_the_database_cannot_hold_or_that_are_not_ascii_digits_get_a_clear_answer(org, make_submitted, client):
+    ids = make_submitted(1)
+    client.force_login(org.secretariat.user)
+
+    shown = client.get("/workflow/reports/?month=2026-10&acceptance=²")
+    ticked = client.post("/workflow/reports/?month=2026-10", {"month": "2026-10", "report": [str(ids[0]), "²"]}, follow=True)
+    api = APIClient()
+    api.force_login(org.secretariat.user)
+
+    assert shown.status_code == 200
+    assert ticked.status_code == 200 and "There is no report ²." in ticked.content.decode()
+    assert states(ids) == {MonthlyReport.State.SUBMITTED}  # one bad box: nothing accepted
+    assert api.get("/api/reports/", {"month": "2026-10", "unit": "²"}).status_code == 400
+    assert reports.id_param("12") == 12 and reports.id_param(str(2**63)) is None and reports.id_param("-3") is None
+

@@ -19,6 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from viewflow.workflow.exceptions import FlowLockFailed
 
 from cases import permissions as case_permissions
 from cases import services as case_services
@@ -270,7 +271,7 @@ class ReportViewSet(viewsets.GenericViewSet):
         if state and state not in MonthlyReport.State.values:
             errors["state"] = [_("Not a state of a report.")]
         unit = request.query_params.get("unit") or None
-        if unit and not unit.isdigit():
+        if unit and reports.id_param(unit) is None:
             errors["unit"] = [_("A unit's id is a number.")]
         if errors:
             return Response(errors, status=400)
@@ -371,6 +372,7 @@ class ReportViewSet(viewsets.GenericViewSet):
             202: ReportAcceptanceSerializer,
             400: OpenApiResponse(description="No reports, unknown ids, or a month with nothing submitted."),
             403: OpenApiResponse(description="Only the secretariat accepts reports."),
+            409: OpenApiResponse(description="A review of one of the reports is being posted: nothing was accepted."),
         },
     )
     @action(detail=False, methods=["post"], url_path="accept")
@@ -390,6 +392,8 @@ class ReportViewSet(viewsets.GenericViewSet):
             acceptance = reports.reports_accept_many(user=request.user, report_ids=ids)
         except ValidationError as error:
             return _error_response(error)
+        except FlowLockFailed:
+            return Response({"detail": str(reports.BUSY)}, status=409)
         return Response(ReportAcceptanceSerializer(acceptance).data, status=200 if acceptance.finished_at else 202)
 
     @extend_schema(
