@@ -20,6 +20,7 @@ from viewflow.workflow.status import STATUS
 from cases.models import AnnualPlan, AuditEvent, KeyProject, Role, Stage
 from notifications.models import Notification
 from tests.cases.factories import KeyProjectFactory, PersonFactory, set_stage
+from tests.workflow.test_reports import GOOD
 from workflow import reports, services, tasks
 from workflow.models import MonthlyReport, ReportAcceptance
 
@@ -28,15 +29,6 @@ OCTOBER = D(2026, 10, 1)
 TODAY = timezone.make_aware(datetime.datetime(2026, 11, 2, 9))  # the first working day of November
 SUBMITTED_ON = timezone.make_aware(datetime.datetime(2026, 11, 4, 10))
 
-GOOD = {
-    "investment_month": Decimal("300000"),
-    "progress_percent": Decimal("40"),
-    "progress_back_reason": "",
-    "work_done": "Main structure to the 12th floor.",
-    "next_steps": "Curtain wall.",
-    "problems": "",
-    "support_needed": "",
-}
 
 
 def amount_of(index):
