@@ -8,7 +8,7 @@ changes, through cases' ``record_changed`` hook (workflow/hooks.py).
 
 from django.utils.translation import gettext_lazy as _
 from viewflow import this
-from viewflow.workflow import flow, lock
+from viewflow.workflow import flow
 
 from cases.models import BlockerState
 
@@ -25,7 +25,7 @@ from .models import (
     SupervisionProcess,
     TaskKind,
 )
-from .nodes import CeleryJob, DataSplit
+from .nodes import CeleryJob, DataSplit, waiting_lock
 from .permissions import (
     INTERVIEW_APPROVER,
     SECRETARIAT_TASK,
@@ -77,7 +77,7 @@ def order_addressee(activation):
 
 class BlockerFlow(ScopedFlow):
     process_class = BlockerProcess
-    lock_impl = lock.select_for_update_lock
+    lock_impl = waiting_lock
     process_title = _("Blocker coordination")
     process_description = _("Triage, the cooperating units' input, resolution and close-out of a blocker.")
 
@@ -157,7 +157,7 @@ class BlockerFlow(ScopedFlow):
 
 class PreworkFlow(ScopedFlow):
     process_class = PreworkProcess
-    lock_impl = lock.select_for_update_lock
+    lock_impl = waiting_lock
     process_title = _("Pre-work approval")
     process_description = _("The approving unit handles a pre-work item within its statutory time limit.")
 
@@ -190,7 +190,7 @@ class PreworkFlow(ScopedFlow):
 
 class SupervisionFlow(ScopedFlow):
     process_class = SupervisionProcess
-    lock_impl = lock.select_for_update_lock
+    lock_impl = waiting_lock
     process_title = _("Supervision order")
     process_description = _("A unit answers a supervision order with a plan; the supervisor evaluates it.")
 
@@ -261,7 +261,7 @@ def report_unit(activation):
 
 class ReportFlow(ScopedFlow):
     process_class = ReportProcess
-    lock_impl = lock.select_for_update_lock
+    lock_impl = waiting_lock
     process_title = _("Monthly report")
     process_description = _("The lead unit reports a case's month; the secretariat accepts it or sends it back.")
 
@@ -297,7 +297,7 @@ class ReportFlow(ScopedFlow):
 
 class InterviewFlow(ScopedFlow):
     process_class = InterviewProcess
-    lock_impl = lock.select_for_update_lock
+    lock_impl = waiting_lock
     process_title = _("Interview")
     process_description = _("An interview of a responsible leader: approval, schedule, minutes, commitments.")
 
@@ -404,7 +404,7 @@ class DecisionFlow(ScopedFlow):
     """A decision of the scheduling meeting: its owner carries it out by its deadline."""
 
     process_class = DecisionProcess
-    lock_impl = lock.select_for_update_lock
+    lock_impl = waiting_lock
     process_title = _("Meeting decision")
     process_description = _("A decision of the monthly scheduling meeting, carried out by its owner in time.")
 
@@ -440,7 +440,7 @@ class DockingFollowUpFlow(ScopedFlow):
     """A financing docking followed up by the case's lead unit: stalled, or signed at an event."""
 
     process_class = DockingProcess
-    lock_impl = lock.select_for_update_lock
+    lock_impl = waiting_lock
     process_title = _("Financing docking follow-up")
     process_description = _("The case's lead unit follows up a stalled docking, or an intent signed at an event.")
 

@@ -1,4 +1,5 @@
-"""Flow nodes viewflow's open-source core lacks: a celery job, and a split over a list.
+"""Flow nodes viewflow's open-source core lacks: a celery job, and a split over a list; and the
+flows' lock.
 
 ``CeleryJob`` runs a function in a celery worker: the activation schedules the message on
 commit (the task's ``external_task_id`` is the celery id), the worker claims the task under
@@ -14,6 +15,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils.timezone import now
 from viewflow import this
+from viewflow.workflow import lock
 from viewflow.workflow.activation import Activation, has_manage_permission
 from viewflow.workflow.context import Context
 from viewflow.workflow.exceptions import FlowRuntimeError
@@ -25,6 +27,14 @@ from viewflow.workflow.nodes import AbstractJob, AbstractJobActivation, SplitAct
 from viewflow.workflow.status import STATUS
 
 log = logging.getLogger("workflow")
+
+# The lock of every flow: the process row, SELECT ... FOR UPDATE, waiting for it. viewflow's
+# ``select_for_update_lock`` asks with NOWAIT and retries in a savepoint; but a service locks its
+# own records first and finishes its task after, inside its transaction, and there PostgreSQL
+# aborts the whole transaction at the first refusal, so every retry fails and a second person
+# gets a server error. Waiting serialises the two: the second one finds the task done and is
+# told. A deadlock, which PostgreSQL detects, still ends in viewflow's FlowLockFailed.
+waiting_lock = lock.SelectForUpdateLock(nowait=False, attempts=1)
 
 
 class CeleryJobActivation(AbstractJobActivation):

@@ -298,8 +298,9 @@ def report_review(*, task, user, accepted, reason=""):
 # Accepting many at once
 
 
-# Said when a review of one of the reports is being posted for longer than viewflow's lock waits.
+# Said when the flow's lock could not be had (PostgreSQL broke a deadlock with another request).
 BUSY = gettext_lazy("One of these reports is being reviewed right now: nothing was accepted. Try again in a moment.")
+BUSY_ONE = gettext_lazy("Someone is working on this report right now: nothing was changed. Try again in a moment.")
 
 
 @transaction.atomic

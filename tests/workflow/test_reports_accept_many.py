@@ -304,6 +304,100 @@ def test_a_review_on_its_page_and_a_batch_at_once_accept_the_report_once(org, ma
         ]
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_accepting_a_few_in_the_request_waits_for_a_review_being_posted(org, make_submitted, client):
+    # Given three submitted reports, the review of the second being posted on its page and
+    # holding its flow's lock for a moment
+    from workflow.flows import ReportFlow
+
+    ids = make_submitted(3)
+    held, errors = threading.Event(), []
+
+    def posting():
+        try:
+            with ReportFlow.lock(review_task(ids[1]).process_id), transaction.atomic():
+                held.set()
+                time.sleep(0.8)
+        except Exception as error:  # a thread's failure is the test's
+            errors.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=posting)
+    thread.start()
+    held.wait(5)
+
+    # When the secretariat accepts the three on the status page (in the request)
+    client.force_login(org.secretariat.user)
+    response = client.post("/workflow/reports/?month=2026-10", {"month": "2026-10", "report": [str(pk) for pk in ids]})
+    thread.join()
+
+    # Then the request waited for the lock and accepted all three
+    assert errors == [] and response.status_code == 302
+    assert states(ids) == {MonthlyReport.State.ACCEPTED} and accept_audits(ids) == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_review_through_the_api_and_a_batch_at_once_accept_the_report_once(org, make_submitted, monkeypatch):
+    # Given two submitted reports in an acceptance, and the first reviewed through the API at the
+    # same moment, slowly (its case's investment takes a while to add)
+    from cases import services as case_services
+
+    ids = make_submitted(2)
+    acceptance = ReportAcceptance.objects.create(
+        requested_by=org.secretariat.user, requested_at=timezone.now(), updated_at=timezone.now(), report_ids=ids
+    )
+    record = case_services.project_record_investment
+
+    in_review, answers, errors = threading.Event(), [], []
+
+    def slowly_in_the_api(**kwargs):
+        result = record(**kwargs)
+        if threading.current_thread().name == "api":  # the report is locked and its case changed
+            in_review.set()
+            time.sleep(0.5)
+        return result
+
+    monkeypatch.setattr(case_services, "project_record_investment", slowly_in_the_api)
+
+    def api_review():
+        try:
+            api = APIClient()
+            api.force_login(org.secretariat.user)
+            answers.append(api.post(f"/api/reports/{ids[0]}/review/", {"accepted": True}, format="json").status_code)
+        except Exception as error:  # a thread's failure is the test's
+            errors.append(error)
+        finally:
+            connection.close()
+
+    def batch():
+        try:
+            in_review.wait(5)
+            reports.reports_accept_batch(acceptance_id=acceptance.pk, report_ids=ids)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    # When both run
+    threads = [threading.Thread(target=api_review, name="api"), threading.Thread(target=batch, name="batch")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Then nobody failed: the API, which took the flow's lock first, won; the batch waited for
+    # it, found the report accepted and said so; each report was accepted once
+    assert errors == [] and answers == [200]
+    assert states(ids) == {MonthlyReport.State.ACCEPTED} and accept_audits(ids) == 2
+    acceptance.refresh_from_db()
+    recorded = [*acceptance.accepted_ids, *(row["report"] for row in acceptance.skipped)]
+    assert sorted(recorded) == ids and acceptance.finished_at is not None
+    assert [(row["report"], row["reason"]) for row in acceptance.skipped] == [(ids[0], "accepted")]
+
+
 def test_a_crash_in_the_middle_of_a_batch_leaves_no_report_half_accepted(org, make_submitted, monkeypatch):
     # Given three submitted reports, and a worker that dies finishing the second one's review,
     # after its investment was added to its case

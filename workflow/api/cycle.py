@@ -307,8 +307,11 @@ class ReportViewSet(viewsets.GenericViewSet):
         data = dict(serializer.validated_data)
         files, blockers = data.pop("attachments"), data.pop("blockers")
         try:
-            with transaction.atomic():
+            # the flow's lock first, then the report's, in the order viewflow's pages take them
+            with task.flow_task.flow_class.lock(task.process_id), transaction.atomic():
                 reports.report_submit(task=task, user=request.user, data=data, files=files, blockers=blockers)
+        except FlowLockFailed:
+            return Response({"detail": str(reports.BUSY_ONE)}, status=409)
         except ValidationError as error:
             return _error_response(error)
         except DjangoPermissionDenied as denied:
@@ -331,8 +334,10 @@ class ReportViewSet(viewsets.GenericViewSet):
         serializer = ReportReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            with transaction.atomic():
+            with task.flow_task.flow_class.lock(task.process_id), transaction.atomic():
                 reports.report_review(task=task, user=request.user, **serializer.validated_data)
+        except FlowLockFailed:
+            return Response({"detail": str(reports.BUSY_ONE)}, status=409)
         except ValidationError as error:
             return _error_response(error)
         except DjangoPermissionDenied as denied:

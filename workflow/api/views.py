@@ -11,6 +11,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+from viewflow.workflow.exceptions import FlowLockFailed
 from viewflow.workflow.models import Task
 
 from cases import permissions as case_permissions
@@ -205,8 +206,13 @@ class TaskViewSet(viewsets.GenericViewSet):
                 {field: [e["message"] for e in errors] for field, errors in form.errors.get_json_data().items()},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        with transaction.atomic():
-            step.perform(task, request.user, form.cleaned_data)
+        try:
+            # the flow's lock first, then the step's records, in the order viewflow's pages take them
+            with task.flow_task.flow_class.lock(task.process_id), transaction.atomic():
+                step.perform(task, request.user, form.cleaned_data)
+        except FlowLockFailed:
+            busy = _("Someone is working on this task right now: nothing was changed. Try again in a moment.")
+            return Response({"detail": str(busy)}, status=status.HTTP_409_CONFLICT)
         return self._detail(task)
 
 
