@@ -106,9 +106,10 @@ class WorkingCalendar:
         """The deadline ``count`` working days after ``moment``: the end of that working day."""
         return self.end_of(self.add_working_days_to_date(self.local_date(moment), count))
 
-    def deadline_day(self, moment):
+    @staticmethod
+    def deadline_day(moment):
         """The day a deadline belongs to: one at midnight ends the day before it."""
-        return self.local_date(moment - INSTANT)
+        return timezone.localtime(moment - INSTANT).date()
 
     def working_days_between(self, earlier, later):
         """Working days after ``earlier``'s day, up to the day ``later`` ends (``deadline_day``):
@@ -206,6 +207,12 @@ def add_working_days(moment, count):
 
 def working_days_between(earlier, later):
     return calendar().working_days_between(earlier, later)
+
+
+def deadline_text(moment):
+    """A deadline as people read it, the day it ends: ``2026-10-13`` for Wednesday 14 October
+    00:00; a dash when there is none."""
+    return WorkingCalendar.deadline_day(moment).isoformat() if moment else "—"
 
 
 def next_year_unknown(today=None):

@@ -24,7 +24,7 @@ from cases.models import LeaderResponsibility, Person, Role
 from notifications.messages import translatable
 from notifications.services import Message, notify_each
 
-from .calendar import WorkingCalendar
+from .calendar import WorkingCalendar, deadline_text
 from .models import (
     Action,
     Escalation,
@@ -265,7 +265,7 @@ def _act(escalations, clocks, now, cal):
         context = {
             "task": step_name(clock),
             "case": case_name(project),
-            "due": timezone.localtime(clock.due_at).strftime("%Y-%m-%d"),
+            "due": deadline_text(clock.due_at),
             "days": escalation.overdue_days,
             "owner": clock.unit.name,
             "unit": clock.unit.name,

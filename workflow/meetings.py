@@ -89,7 +89,7 @@ from cases.services import Conflict
 from cases.services.audit import audit_record
 
 from . import services
-from .calendar import WorkingCalendar
+from .calendar import WorkingCalendar, deadline_text
 from .lights import first_of_month, previous_month, reason_text
 from .models import (
     AgendaItem,
@@ -243,7 +243,7 @@ def _decisions(month, previous):
                 "meeting": decision.meeting.number,
                 "owner": decision.owner.name,
                 "unit": decision.unit.name,
-                "due": _day(decision.due_at),
+                "due": deadline_text(decision.due_at),
             },
             _("Status: %(state)s.") % {"state": _decision_state_label(decision)},
         ]
@@ -329,7 +329,7 @@ def _escalated(now):
         if order.state == SupervisionOrder.State.ISSUED:
             detail = _("Supervision order to %(unit)s, not answered by %(due)s.") % {
                 "unit": order.unit.name,
-                "due": _day(order.respond_by),
+                "due": deadline_text(order.respond_by),
             }
         else:
             detail = _("Supervision order to %(unit)s, to be fixed by %(day)s and not closed.") % {

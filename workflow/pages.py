@@ -41,7 +41,7 @@ from cases import permissions as case_permissions
 from cases.models import KeyProject, Role
 
 from . import lights, selectors, services
-from .calendar import WorkingCalendar
+from .calendar import WorkingCalendar, deadline_text
 from .forms import IssueOrderForm, OverdueFilterForm, PauseForm, ProposeInterviewForm
 from .models import Light, LightSnapshot, TaskClock
 
@@ -58,7 +58,7 @@ def due_badge(clock, cal=None):
     return format_html(
         '<span class="kp-due kp-due--{}" title="{}">{}</span>',
         state.code,
-        timezone.localtime(clock.due_at).strftime("%Y-%m-%d"),
+        deadline_text(clock.due_at),
         state.label,
     )
 

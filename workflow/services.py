@@ -22,7 +22,7 @@ from cases.permissions import is_secretariat, person_of, role_of
 from cases.services.audit import audit_record
 
 from . import escalation
-from .calendar import WorkingCalendar
+from .calendar import WorkingCalendar, deadline_text
 from .models import (
     Commitment,
     Interview,
@@ -351,7 +351,7 @@ def deliver_order(order):
                 "case": case_name(order.project),
                 "unit": order.unit.name,
                 "subject": order.subject,
-                "due": timezone.localtime(order.respond_by).strftime("%Y-%m-%d"),
+                "due": deadline_text(order.respond_by),
             },
             link=f"/workflow/orders/{order.pk}/",
         )
@@ -369,7 +369,7 @@ def order_delivery_failed(order):
             "case": case_name(order.project),
             "unit": order.unit.name,
             "subject": order.subject,
-            "due": timezone.localtime(order.respond_by).strftime("%Y-%m-%d"),
+            "due": deadline_text(order.respond_by),
         },
         link=f"/workflow/orders/{order.pk}/",
     )

@@ -82,6 +82,34 @@ def test_each_rung_tells_the_people_it_names(org, clock, django_capture_on_commi
     assert told == [{"user": org.head.user_id, "name": "head"}]
 
 
+def test_the_messages_and_pages_give_the_day_the_deadline_ends(org, clock, client, django_capture_on_commit_callbacks):
+    # The task is due at the end of Tuesday 13 October (stored as Wednesday 00:00)
+    sweep_at(local(D(2026, 10, 13), 1), django_capture_on_commit_callbacks)  # the due day's reminder
+
+    reminder = Notification.objects.filter(key="reminder").first()
+    assert reminder.context["due"] == "2026-10-13"
+    client.force_login(org.head.user)
+    with time_machine.travel(local(D(2026, 10, 13), 9), tick=False):
+        queue = client.get("/workflow/queue/").content.decode()
+    assert 'title="2026-10-13"' in queue and 'title="2026-10-14"' not in queue
+
+
+def test_an_orders_answer_day_is_the_day_its_deadline_ends(org, clock, client, django_capture_on_commit_callbacks):
+    # Level 3 on Tuesday 20 October: the unit answers within 5 working days, by the end of the 27th
+    sweep_at(local(D(2026, 10, 20), 1), django_capture_on_commit_callbacks)
+    order = SupervisionOrder.objects.get(clock=clock)
+    assert timezone.localtime(order.respond_by) == local(D(2026, 10, 28))
+
+    client.force_login(org.supervisor.user)
+    detail = client.get(f"/workflow/orders/{order.pk}/").content.decode()
+    listed = client.get("/workflow/orders/").content.decode()
+    issued = Notification.objects.filter(key="supervision_order_issued").first()
+
+    assert "2026-10-27" in detail and "2026-10-28" not in detail
+    assert "2026-10-27" in listed and "2026-10-28" not in listed
+    assert issued.context["due"] == "2026-10-27"
+
+
 def test_a_holiday_entered_in_the_table_moves_the_rungs(org, clock, django_capture_on_commit_callbacks):
     Holiday.objects.create(date=D(2026, 10, 14), name="城市纪念日")
     sweep_at(local(D(2026, 10, 14), 12), django_capture_on_commit_callbacks)
