@@ -231,14 +231,14 @@ class SigningForm(forms.Form):
 
 
 class CloseForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)  # the event's, as read: checked
     summary = forms.CharField(
         label=gettext_lazy("Summary of the event"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
 class PitchForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)  # the event's, as read: checked
     projects = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Projects to pitch"), queryset=KeyProject.objects.none(), widget=forms.CheckboxSelectMultiple
     )

@@ -596,3 +596,18 @@ def test_the_secretariat_pitches_a_suggested_case_from_the_event_page(world, cli
     assert pitched.status_code == 302
     assert set(fresh(event).projects.all()) == {world.project, world.chain_case}
     assert client.post(url, {"action": "pitch", "projects": [world.other_chain_case.pk], "version": 2}).status_code == 400
+
+
+def test_the_event_pages_forms_without_the_version_read_change_nothing(world, client):
+    event = plan(world)
+    client.force_login(world.secretariat.user)
+    url = reverse("financing:event", args=[event.pk])
+
+    pitched = client.post(url, {"action": "pitch", "projects": [world.chain_case.pk]})
+    closed = client.post(url, {"action": "close", "summary": "没有版本号"})
+
+    assert pitched.status_code == 400 and "version" in pitched.context["pitch_form"].errors
+    assert closed.status_code == 400 and "version" in closed.context["close_form"].errors
+    stored = fresh(event)
+    assert (set(stored.projects.all()), stored.state, stored.version) == ({world.project}, event.state, event.version)
+
