@@ -210,10 +210,11 @@ def lights_compute(*, month, projects=None, today=None):
         if snapshot_month == month and proposed:
             already_proposed.add(project_id)
 
+    # (an interview whose flow an administrator cancelled is settled, whatever its state says)
     unsettled = set(
-        Interview.objects.filter(project__in=[case.pk for case in cases], state__in=Interview.UNSETTLED).values_list(
-            "project_id", flat=True
-        )
+        Interview.objects.filter(project__in=[case.pk for case in cases], state__in=Interview.UNSETTLED)
+        .exclude(process__status=STATUS.CANCELED)
+        .values_list("project_id", flat=True)
     )
     now = timezone.now()
     snapshots, interviews = [], []

@@ -149,6 +149,23 @@ def test_a_case_red_for_months_is_not_summoned_again_while_its_interview_is_unse
     assert Interview.objects.count() == 2
 
 
+def test_an_interview_whose_flow_was_cancelled_does_not_hold_back_the_next(org, case, django_capture_on_commit_callbacks):
+    from viewflow.workflow.status import STATUS
+
+    from workflow.models import InterviewProcess
+
+    completed(case, 100000)
+    compute(AUGUST)
+    with django_capture_on_commit_callbacks(execute=True):  # the interview's flow starts after commit
+        compute(SEPTEMBER)
+    first = Interview.objects.get()
+    # an administrator cancels its flow: the interview's own state stays "proposed"
+    assert InterviewProcess.objects.filter(interview=first).update(status=STATUS.CANCELED) == 1
+
+    assert compute(OCTOBER)[case.pk].interview_proposed
+    assert Interview.objects.count() == 2
+
+
 def test_red_turns_yellow_once_the_lag_is_made_up(case):
     completed(case, 400000)
     compute(SEPTEMBER)
