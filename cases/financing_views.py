@@ -453,14 +453,15 @@ class NeedRecommendView(LoginRequiredMixin, generic.FormView):
             return HttpResponseRedirect(f"{need_url(self.need)}#matches")
         return super().dispatch(request, *args, **kwargs)
 
-    def _already_open(self, message):
-        docking = selectors.need_docking_with(self.request.user, self.need, self.match.institution_id)
+    def _already_open(self, message, docking=None):
+        docking = docking or selectors.need_docking_with(self.request.user, self.need, self.match.institution_id)
         messages.warning(self.request, message)
         return redirect("financing:docking", docking.pk) if docking else HttpResponseRedirect(need_url(self.need))
 
     def get(self, request, *args, **kwargs):
-        if selectors.need_docking_with(request.user, self.need, self.match.institution_id) is not None:
-            return self._already_open(_("This institution already has a docking for this need."))
+        docking = selectors.need_docking_with(request.user, self.need, self.match.institution_id)
+        if docking is not None:
+            return self._already_open(_("This institution already has a docking for this need."), docking)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

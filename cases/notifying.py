@@ -6,10 +6,14 @@ services inside their transactions, so the outbox rows commit with the change.
 
 from collections import defaultdict
 
+from django.utils.translation import gettext_lazy
+
 from notifications import messages
 from notifications.services import notify
 
 from .models import Person, Role, Unit
+
+NO_CASE = gettext_lazy("no key project")
 
 
 def webhooks_for(people):
@@ -48,4 +52,8 @@ def label(value, choices):
 
 
 def case_name(project):
+    """A case as a message names it; a matter about no single case (a meeting decision on a
+    policy) says so in each recipient's language."""
+    if project is None:
+        return messages.translatable(NO_CASE)
     return f"{project.code} {project.name}"

@@ -48,6 +48,7 @@ from cases import permissions as case_permissions
 from cases.formatting import in_wan
 from cases.models import KeyProject, Person, Rank, UnitGroup
 
+from .calendar import WorkingCalendar
 from .lights import ACTIVE_STAGES
 from .models import (
     AgendaItem,
@@ -298,7 +299,7 @@ def _decisions(meeting):
 
 def _due(decision):
     # A deadline is the end of its working day, stored as the next midnight: write that day.
-    return _date(decision.due_at - datetime.timedelta(microseconds=1)) if decision.due_at else DASH
+    return _date(WorkingCalendar.deadline_day(decision.due_at)) if decision.due_at else DASH
 
 
 def minutes_document(meeting):

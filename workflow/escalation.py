@@ -234,8 +234,6 @@ def _act(escalations, clocks, now, cal):
     proposes the interview of the unit's responsible leader, as for any task. A rung that finds
     nobody to tell or interview records why in its note, and the task page shows it.
     """
-    from .services import case_name
-
     unit_ids = {clocks[e.clock_id].unit_id for e in escalations}
     unit_people = defaultdict(list)
     for person in Person.objects.filter(unit_id__in=unit_ids, role__in=[Role.UNIT_HEAD, Role.UNIT_STAFF]):
@@ -264,7 +262,7 @@ def _act(escalations, clocks, now, cal):
         project = clock.project
         context = {
             "task": step_name(clock),
-            "case": case_name(project),
+            "case": notifying.case_name(project),
             "due": deadline_text(clock.due_at),
             "days": escalation.overdue_days,
             "owner": clock.unit.name,

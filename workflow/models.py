@@ -162,7 +162,12 @@ class TaskClock(models.Model):
     @property
     def display_title(self):
         """The step's name in the reader's language, and what it is about."""
-        return f"{self.task.flow_task.task_title}：{self.title}"
+        return step_and_subject(self.task.flow_task, self.title)
+
+
+def step_and_subject(flow_task, subject):
+    """A task as a row names it: its step (when its flow still has it) and what it is about."""
+    return f"{flow_task.task_title}：{subject}" if flow_task is not None else subject
 
 
 class Escalation(models.Model):

@@ -43,7 +43,7 @@ from cases.models import KeyProject, Role
 from . import lights, selectors, services
 from .calendar import WorkingCalendar, deadline_text
 from .forms import IssueOrderForm, OverdueFilterForm, PauseForm, ProposeInterviewForm
-from .models import Light, LightSnapshot, TaskClock
+from .models import Light, LightSnapshot, TaskClock, step_and_subject
 
 
 def case_label(project):
@@ -317,7 +317,7 @@ class OverdueExportView(OverdueBoardView):
                 days_late[due_day] = cal.overdue_days(due_at, now)
             sheet.append(
                 [
-                    f"{step.task_title}：{subject}" if step is not None else subject,
+                    step_and_subject(step, subject),
                     f"{code} {name}" if code is not None else _("no key project"),
                     unit,
                     leader or "",

@@ -483,10 +483,10 @@ def acceptance_for(user, pk):
 def acceptance_shown(user, month, pk=None):
     """The acceptance the status page of ``month`` follows: the one asked for, else the month's
     latest still running; for the secretariat only, one query."""
+    if pk is not None:
+        return acceptance_for(user, pk)
     if not case_permissions.is_secretariat(user):
         return None
-    if pk is not None:
-        return ReportAcceptance.objects.filter(pk=pk).first()
     return ReportAcceptance.objects.filter(
         month=month, finished_at__isnull=True, updated_at__gte=timezone.now() - ACCEPT_STALLED
     ).first()

@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from viewflow.workflow.status import STATUS
 
 from cases import notifying
@@ -32,13 +31,6 @@ from .models import (
 )
 
 OPEN_STATUSES = (STATUS.NEW, STATUS.ASSIGNED, STATUS.STARTED)
-NO_CASE = gettext_noop("no key project")
-
-
-def case_name(project):
-    """A case as a message names it; a matter about no single case (a meeting decision on a
-    policy) says so in each recipient's language."""
-    return notifying.case_name(project) if project is not None else {"msgid": NO_CASE}
 
 
 def secretariat_unit():
@@ -177,6 +169,16 @@ def clock_resume(*, clock, actor):
 
 
 # Tasks
+
+
+@contextlib.contextmanager
+def task_locked(task):
+    """The task's flow lock, then a transaction: the order viewflow's own pages take them, so a
+    step taken through the API and one posted on a page wait for each other instead of
+    deadlocking (each service locks its records, then finishes the task under the flow's lock).
+    A deadlock PostgreSQL still breaks comes out as viewflow's ``FlowLockFailed``."""
+    with task.flow_task.flow_class.lock(task.process_id), transaction.atomic():
+        yield
 
 
 def can_act(user, task):
@@ -320,7 +322,7 @@ def propose_interview(*, project, leader, reason, actor, unit=None, clock=None):
     notifying.notify_people(
         [leader, *Person.objects.filter(role=Role.SECRETARIAT)],
         "interview_proposed",
-        context={"leader": leader.name, "case": case_name(project), "reason": reason},
+        context={"leader": leader.name, "case": notifying.case_name(project), "reason": reason},
         link=f"/workflow/interviews/{interview.pk}/",
         exclude_user=actor,
     )
@@ -348,7 +350,7 @@ def deliver_order(order):
             "supervision_order_issued",
             context={
                 "number": order.number,
-                "case": case_name(order.project),
+                "case": notifying.case_name(order.project),
                 "unit": order.unit.name,
                 "subject": order.subject,
                 "due": deadline_text(order.respond_by),
@@ -366,7 +368,7 @@ def order_delivery_failed(order):
         "supervision_order_issued",
         context={
             "number": order.number,
-            "case": case_name(order.project),
+            "case": notifying.case_name(order.project),
             "unit": order.unit.name,
             "subject": order.subject,
             "due": deadline_text(order.respond_by),
@@ -382,7 +384,7 @@ def invitation_failed(interview):
         "interview_proposed",
         context={
             "leader": interview.leader.name,
-            "case": case_name(interview.project),
+            "case": notifying.case_name(interview.project),
             "reason": interview.reason,
         },
         link=f"/workflow/interviews/{interview.pk}/",

@@ -307,8 +307,7 @@ class ReportViewSet(viewsets.GenericViewSet):
         data = dict(serializer.validated_data)
         files, blockers = data.pop("attachments"), data.pop("blockers")
         try:
-            # the flow's lock first, then the report's, in the order viewflow's pages take them
-            with task.flow_task.flow_class.lock(task.process_id), transaction.atomic():
+            with services.task_locked(task):
                 reports.report_submit(task=task, user=request.user, data=data, files=files, blockers=blockers)
         except FlowLockFailed:
             return Response({"detail": str(reports.BUSY_ONE)}, status=409)
@@ -334,7 +333,7 @@ class ReportViewSet(viewsets.GenericViewSet):
         serializer = ReportReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            with task.flow_task.flow_class.lock(task.process_id), transaction.atomic():
+            with services.task_locked(task):
                 reports.report_review(task=task, user=request.user, **serializer.validated_data)
         except FlowLockFailed:
             return Response({"detail": str(reports.BUSY_ONE)}, status=409)

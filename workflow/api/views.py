@@ -1,6 +1,5 @@
 """API views of the coordination engine: scoped by the selectors, every change through a service."""
 
-from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -207,8 +206,7 @@ class TaskViewSet(viewsets.GenericViewSet):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         try:
-            # the flow's lock first, then the step's records, in the order viewflow's pages take them
-            with task.flow_task.flow_class.lock(task.process_id), transaction.atomic():
+            with services.task_locked(task):
                 step.perform(task, request.user, form.cleaned_data)
         except FlowLockFailed:
             busy = _("Someone is working on this task right now: nothing was changed. Try again in a moment.")
