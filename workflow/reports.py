@@ -359,15 +359,14 @@ def reports_accept_batch(*, acceptance_id, report_ids):
     records its outcome on the acceptance, so that a report is accepted whole or not at all and
     the acceptance always says which.
 
-    Each report takes the locks in the order a review page takes them: its flow's (viewflow's
-    lock on the process, which nobody holds for long), then the report's, then the acceptance's
-    row, which no page takes. A review posted on a page at the same moment therefore waits for
-    one report at most, or is waited for; the loser finds the report accepted (were a review held
-    for longer than viewflow's lock waits, its ``FlowLockFailed`` would go up: the worker's task
-    retries later; in a request, the whole acceptance is undone and the reader asked to try
-    again). A second delivery
-    of the batch, or its redelivery after a crash, finds the reports handled so far recorded and
-    goes on with the others. Returns how many it accepted and skipped."""
+    Each report takes the locks in the order a review page takes them: its flow's (the process
+    row, waited for), then the report's, then the acceptance's row, which no page takes. A review
+    posted on a page or through the API at the same moment therefore waits for one report at
+    most, or is waited for; the loser finds the report accepted. (A deadlock PostgreSQL breaks
+    would come out as ``FlowLockFailed``: the worker's task retries later; in a request, the whole
+    acceptance is undone and the reader asked to try again.) A second delivery of the batch, or
+    its redelivery after a crash, finds the reports handled so far recorded and goes on with the
+    others. Returns how many it accepted and skipped."""
     from .flows import ReportFlow
 
     processes = dict(ReportProcess.objects.filter(report_id__in=report_ids).values_list("report_id", "pk"))
@@ -375,7 +374,7 @@ def reports_accept_batch(*, acceptance_id, report_ids):
     counts = {"accepted": 0, "skipped": 0}
     for report_id in report_ids:
         process_id = processes.get(report_id)
-        # viewflow's FlowLockFailed (a review held for seconds) goes up: the task retries later
+        # viewflow's FlowLockFailed (a deadlock broken) goes up: the task retries later
         with ReportFlow.lock(process_id) if process_id else transaction.atomic():
             outcome = _accept_one(acceptance_id, report_id, process_id, user)
         if outcome:
@@ -455,7 +454,7 @@ def reports_accept_failed(*, acceptance_id, report_ids, error):
     with the error (the batch rolled back, so none of them is half accepted), so that the
     acceptance ends and says what was not done."""
     with transaction.atomic():
-        # The rows' locks, as a batch takes them: a redelivery of the batch running now is waited for.
+        # The reports' locks: a delivery of the batch still running is waited for, report by report.
         list(MonthlyReport.objects.select_for_update(of=("self",)).filter(pk__in=report_ids).order_by("pk").values_list("pk"))
         acceptance = ReportAcceptance.objects.get(pk=acceptance_id)
         handled = acceptance.handled_ids
