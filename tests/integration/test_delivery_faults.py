@@ -89,7 +89,7 @@ def test_what_is_sent_while_the_broker_is_down_comes_back_with_it(recipient, hoo
 
 
 def test_a_crash_between_commit_and_publish_is_caught_by_the_relay(recipient, hook, receiver, worker):
-    with mock.patch.object(services, "enqueue") as dropped:
+    with mock.patch.object(tasks, "enqueue") as dropped:
         send(recipient, hook, 20)
     assert dropped.call_count == 20  # the commits happened; the publishes never did
     assert Delivery.objects.filter(state=DeliveryState.PENDING).count() == 20
@@ -100,7 +100,7 @@ def test_a_crash_between_commit_and_publish_is_caught_by_the_relay(recipient, ho
 
 
 def test_the_same_delivery_task_delivered_twice_sends_once(recipient, hook, receiver, worker):
-    with mock.patch.object(services, "enqueue"):
+    with mock.patch.object(tasks, "enqueue"):
         send(recipient, hook, 1)
     delivery = Delivery.objects.get()
 

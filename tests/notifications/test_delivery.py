@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications import channels, services, tasks
+from notifications import delivery as sending
 from notifications.models import Delivery, DeliveryState, Webhook
 from tests.notifications.factories import RecipientFactory, WebhookFactory
 
@@ -72,8 +73,8 @@ BODY = "The docking of CASE-6 with BANK-B is now: STATE-S."
 def test_a_delivery_sent_twice_is_sent_once(person):
     delivery = email_delivery(person)
 
-    first = services.send_delivery(delivery.pk)
-    second = services.send_delivery(delivery.pk)
+    first = sending.send_delivery(delivery.pk)
+    second = sending.send_delivery(delivery.pk)
 
     assert (first, second) == ("sent", "skipped")
     assert len(mail.outbox) == 1
@@ -91,7 +92,7 @@ def test_the_delivery_task_run_twice_posts_once(person, receiver):
 
 
 def test_a_delivery_that_no_longer_exists_is_gone(db):
-    assert services.send_delivery(987654) == "gone"
+    assert sending.send_delivery(987654) == "gone"
 
 
 # The messengers' formats
@@ -100,7 +101,7 @@ def test_a_delivery_that_no_longer_exists_is_gone(db):
 def test_a_dingtalk_robot_gets_markdown(person, receiver):
     delivery = webhook_delivery(person, hook_for(receiver, Webhook.Kind.DINGTALK))
 
-    assert services.send_delivery(delivery.pk) == "sent"
+    assert sending.send_delivery(delivery.pk) == "sent"
 
     (posted,) = receiver.posts
     assert posted.headers["content-type"].startswith("application/json")
@@ -116,7 +117,7 @@ def test_a_dingtalk_robot_is_called_at_its_signed_address(person, receiver):
     delivery = webhook_delivery(person, hook_for(receiver, Webhook.Kind.DINGTALK))
     before_ms = int(timezone.now().timestamp() * 1000)
 
-    services.send_delivery(delivery.pk)
+    sending.send_delivery(delivery.pk)
 
     after_ms = int(timezone.now().timestamp() * 1000)
     (posted,) = receiver.posts
@@ -151,7 +152,7 @@ def test_a_dingtalk_address_without_a_query_gets_one():
 def test_a_wecom_robot_gets_text(person, receiver):
     delivery = webhook_delivery(person, hook_for(receiver, Webhook.Kind.WECOM, secret=""))
 
-    services.send_delivery(delivery.pk)
+    sending.send_delivery(delivery.pk)
 
     (posted,) = receiver.posts
     assert posted.query == {"access_token": TOKEN}
@@ -167,7 +168,7 @@ def test_a_generic_webhook_gets_json_with_an_idempotency_key_and_a_signature(per
     hook = hook_for(receiver, Webhook.Kind.GENERIC)
     delivery = webhook_delivery(person, hook)
 
-    services.send_delivery(delivery.pk)
+    sending.send_delivery(delivery.pk)
 
     (posted,) = receiver.posts
     payload = posted.json
@@ -183,7 +184,7 @@ def test_a_generic_webhook_gets_json_with_an_idempotency_key_and_a_signature(per
 def test_a_generic_webhook_without_a_secret_is_not_signed(person, receiver):
     delivery = webhook_delivery(person, hook_for(receiver, Webhook.Kind.GENERIC, secret=""))
 
-    services.send_delivery(delivery.pk)
+    sending.send_delivery(delivery.pk)
 
     (posted,) = receiver.posts
     assert "x-signature-sha256" not in posted.headers
@@ -194,7 +195,7 @@ def test_a_webhook_message_is_in_the_recipients_language(person, receiver):
     services.set_preferences(user=person, language="zh-hans")
     delivery = webhook_delivery(person, hook_for(receiver, Webhook.Kind.GENERIC))
 
-    services.send_delivery(delivery.pk)
+    sending.send_delivery(delivery.pk)
 
     assert receiver.posts[0].json["title"] == "融资对接：CASE-6 与 BANK-B"
 
@@ -279,7 +280,7 @@ def test_after_the_last_attempt_the_delivery_is_dead(person, receiver, settings)
     dead = stored(delivery)
     assert (dead.state, dead.attempts) == (DeliveryState.DEAD, 3)
     assert len(receiver.posts) == 3
-    assert services.send_delivery(delivery.pk) == "skipped"
+    assert sending.send_delivery(delivery.pk) == "skipped"
     assert len(receiver.posts) == 3
 
 
@@ -288,7 +289,7 @@ def test_a_switched_off_webhook_fails_the_delivery_without_posting(person, recei
     delivery = webhook_delivery(person, hook)
 
     with pytest.raises(channels.SendFailed):
-        services.send_delivery(delivery.pk)
+        sending.send_delivery(delivery.pk)
 
     failed = fail_once(delivery)
     assert (failed.state, failed.attempts) == (DeliveryState.RETRYING, 1)
@@ -367,7 +368,7 @@ def test_a_retried_delivery_is_sent_after_commit(person, receiver, settings, dja
 
 def test_retrying_leaves_sent_deliveries_alone(person, django_capture_on_commit_callbacks):
     delivery = email_delivery(person)
-    services.send_delivery(delivery.pk)
+    sending.send_delivery(delivery.pk)
 
     with django_capture_on_commit_callbacks(execute=True):
         assert services.retry_deliveries(Delivery.objects.filter(pk=delivery.pk)) == 0
@@ -415,12 +416,12 @@ def test_backoff_stays_between_half_and_all_of_a_doubling_delay():
     for attempt in range(1, 8):
         delay = 30 * 2 ** (attempt - 1)
         for _ in range(50):
-            assert delay / 2 <= services.backoff_seconds(attempt, base=30, cap=3600, rng=rng) <= delay
+            assert delay / 2 <= sending.backoff_seconds(attempt, base=30, cap=3600, rng=rng) <= delay
 
 
 def test_backoff_grows_exponentially_from_attempt_to_attempt():
     rng = random.Random(2026)
-    samples = {a: [services.backoff_seconds(a, base=30, cap=3600, rng=rng) for _ in range(50)] for a in range(1, 8)}
+    samples = {a: [sending.backoff_seconds(a, base=30, cap=3600, rng=rng) for _ in range(50)] for a in range(1, 8)}
 
     for attempt in range(1, 7):
         assert min(samples[attempt + 1]) >= max(samples[attempt])
@@ -430,7 +431,7 @@ def test_backoff_grows_exponentially_from_attempt_to_attempt():
 def test_backoff_is_jittered():
     rng = random.Random(2026)
 
-    values = {services.backoff_seconds(4, base=30, cap=3600, rng=rng) for _ in range(20)}
+    values = {sending.backoff_seconds(4, base=30, cap=3600, rng=rng) for _ in range(20)}
 
     assert len(values) == 20
 
@@ -439,7 +440,7 @@ def test_backoff_stops_at_the_cap():
     rng = random.Random(2026)
 
     for attempt in (8, 9, 12, 30, 200):
-        assert 1800 <= services.backoff_seconds(attempt, base=30, cap=3600, rng=rng) <= 3600
+        assert 1800 <= sending.backoff_seconds(attempt, base=30, cap=3600, rng=rng) <= 3600
 
 
 def test_backoff_takes_its_base_and_cap_from_the_settings(settings):
@@ -447,8 +448,8 @@ def test_backoff_takes_its_base_and_cap_from_the_settings(settings):
     settings.NOTIFICATIONS_BACKOFF_CAP_SECONDS = 40
     rng = random.Random(2026)
 
-    assert 5 <= services.backoff_seconds(1, rng=rng) <= 10
-    assert 20 <= services.backoff_seconds(10, rng=rng) <= 40
+    assert 5 <= sending.backoff_seconds(1, rng=rng) <= 10
+    assert 20 <= sending.backoff_seconds(10, rng=rng) <= 40
 
 
 # The rate limit
@@ -468,8 +469,8 @@ def test_a_webhook_that_sent_its_quota_in_the_last_minute_refuses_a_third(person
     sent_to(hook, person, 10)
     third = webhook_delivery(person, hook)
 
-    with pytest.raises(services.RateLimited) as limited:
-        services.send_delivery(third.pk)
+    with pytest.raises(sending.RateLimited) as limited:
+        sending.send_delivery(third.pk)
 
     assert 1 <= limited.value.seconds <= 60
     assert receiver.posts == []
@@ -482,7 +483,7 @@ def test_sends_older_than_a_minute_do_not_count_against_the_rate_limit(person, r
     sent_to(hook, person, 75)
     third = webhook_delivery(person, hook)
 
-    assert services.send_delivery(third.pk) == "sent"
+    assert sending.send_delivery(third.pk) == "sent"
     assert len(receiver.posts) == 1
 
 
@@ -502,7 +503,7 @@ def test_the_rate_limit_is_per_webhook(person, receiver):
     sent_to(busy, person, 5)
     quiet = hook_for(receiver, rate_limit_per_minute=1)
 
-    assert services.send_delivery(webhook_delivery(person, quiet).pk) == "sent"
+    assert sending.send_delivery(webhook_delivery(person, quiet).pk) == "sent"
 
 
 # The relay
@@ -511,7 +512,7 @@ def test_the_rate_limit_is_per_webhook(person, receiver):
 @pytest.fixture
 def ledger(db):
     """One email delivery in each situation the relay must tell apart, each to its own person."""
-    grace = services.relay_grace()
+    grace = sending.relay_grace()
     now = timezone.now()
     situations = {
         "pending_overdue": (DeliveryState.PENDING, now - grace - timedelta(seconds=60)),
@@ -531,7 +532,7 @@ def ledger(db):
 
 
 def test_the_relay_sends_the_deliveries_overdue_by_more_than_the_grace_period(ledger):
-    assert services.relay() == 2
+    assert tasks.relay() == 2
 
     assert sorted(m.to[0] for m in mail.outbox) == [
         "relay-pending_overdue@example.org",
@@ -542,7 +543,7 @@ def test_the_relay_sends_the_deliveries_overdue_by_more_than_the_grace_period(le
 
 
 def test_the_relay_leaves_fresh_and_settled_deliveries_alone(ledger):
-    services.relay()
+    tasks.relay()
 
     states = {name: stored(delivery).state for name, delivery in ledger.items()}
     assert states == {
@@ -559,7 +560,7 @@ def test_the_relay_leaves_fresh_and_settled_deliveries_alone(ledger):
 def test_the_relay_task_finds_nothing_the_second_time(ledger):
     tasks.relay.apply()
 
-    assert services.relay() == 0
+    assert tasks.relay() == 0
     assert len(mail.outbox) == 2
 
 
@@ -575,7 +576,7 @@ def test_the_log_says_where_a_message_went_but_not_the_secret_or_the_address(per
     caplog.set_level(logging.DEBUG, logger="notifications")
     hook = hook_for(receiver, kind)
 
-    services.send_delivery(webhook_delivery(person, hook).pk)
+    sending.send_delivery(webhook_delivery(person, hook).pk)
 
     logged = notification_logs(caplog)
     assert f"to webhook {hook.name} (127.0.0.1)" in logged

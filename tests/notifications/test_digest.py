@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from notifications import delivery as sending
 from notifications import services, tasks
 from notifications.models import Delivery, DeliveryState, Preference
 from tests.notifications.factories import RecipientFactory
@@ -35,7 +36,7 @@ def mail_to(person):
 def test_the_digest_sends_one_email_per_person_who_has_items_waiting(waiting):
     ann, bo, cy = waiting
 
-    assert services.send_digests() == 2
+    assert sending.send_digests() == 2
 
     assert len(mail_to(ann)) == 1
     assert len(mail_to(bo)) == 1
@@ -45,7 +46,7 @@ def test_the_digest_sends_one_email_per_person_who_has_items_waiting(waiting):
 def test_a_digest_email_carries_every_item_waiting_for_its_reader(waiting):
     ann, _bo, _cy = waiting
 
-    services.send_digests()
+    sending.send_digests()
 
     (email,) = mail_to(ann)
     assert email.subject == f"[Key projects] Your daily digest of {timezone.localdate().isoformat()}"
@@ -59,7 +60,7 @@ def test_a_digest_email_carries_every_item_waiting_for_its_reader(waiting):
 def test_a_digest_email_carries_only_its_readers_items(waiting):
     _ann, bo, _cy = waiting
 
-    services.send_digests()
+    sending.send_digests()
 
     (email,) = mail_to(bo)
     assert "CASE-5" in email.body
@@ -69,7 +70,7 @@ def test_a_digest_email_carries_only_its_readers_items(waiting):
 def test_the_digest_marks_its_items_sent(waiting):
     ann, bo, _cy = waiting
 
-    services.send_digests()
+    sending.send_digests()
 
     for person in (ann, bo):
         rows = Delivery.objects.filter(notification__recipient=person)
@@ -80,16 +81,16 @@ def test_the_digest_marks_its_items_sent(waiting):
 def test_the_digest_leaves_single_emails_alone(waiting):
     _ann, _bo, cy = waiting
 
-    services.send_digests()
+    sending.send_digests()
 
     assert Delivery.objects.get(notification__recipient=cy).state == DeliveryState.PENDING
 
 
 def test_a_second_digest_run_sends_nothing(waiting):
-    services.send_digests()
+    sending.send_digests()
     sent = len(mail.outbox)
 
-    assert services.send_digests() == 0
+    assert sending.send_digests() == 0
     assert len(mail.outbox) == sent
 
 
@@ -111,14 +112,14 @@ def test_urgent_messages_are_not_held_for_the_digest(db, django_capture_on_commi
         )
 
     assert [m.subject for m in mail_to(ann)] == ["[Key projects] Overdue and escalated to you: TASK-B"]
-    assert services.send_digests() == 0
+    assert sending.send_digests() == 0
 
 
 def test_a_digest_is_written_in_its_readers_language(db):
     ann = digest_reader(language="zh-hans")
     services.notify(recipients=[ann], key="report_due", context=REPORT)
 
-    services.send_digests()
+    sending.send_digests()
 
     (email,) = mail_to(ann)
     assert email.subject == f"[重点项目] {timezone.localdate().isoformat()} 每日汇总"

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
-from notifications import services
+from notifications import services, tasks
 from notifications.models import Delivery, DeliveryState, Notification, Preference
 from tests.notifications.factories import RecipientFactory, WebhookFactory
 
@@ -229,7 +229,7 @@ def test_a_line_break_in_the_context_does_not_stop_the_email(person, django_capt
 
 def test_many_recipients_each_get_their_email_after_commit(db, django_capture_on_commit_callbacks):
     """More than the direct-enqueue limit goes through the dispatch task."""
-    crowd = RecipientFactory.create_batch(services.DIRECT_ENQUEUE_LIMIT + 5)
+    crowd = RecipientFactory.create_batch(tasks.DIRECT_ENQUEUE_LIMIT + 5)
 
     with django_capture_on_commit_callbacks(execute=True):
         report_due(crowd)
