@@ -21,7 +21,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cases.demo import (
+from cases.demo.city import (
     BANKS,
     BLOCKER_LEAD_UNIT,
     BLOCKER_TEMPLATES,
@@ -35,14 +35,13 @@ from cases.demo import (
     PREWORK_SET,
     STAGE_PLAN,
 )
+from cases.financing.models import Docking, DockingState
 from cases.models import (
     AnnualPlan,
     AuditAction,
     AuditEvent,
     Blocker,
     BlockerState,
-    Docking,
-    DockingState,
     KeyProject,
     LeaderResponsibility,
     Level,

@@ -29,6 +29,8 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cases.financing import services as financing_services
+
 from .city import build_city
 from .environment import log, throwaway_database
 from .escalation import counting
@@ -85,16 +87,15 @@ def build_institutions(count, rng):
 
 
 def build_products(count, institutions, districts, rng):
-    from cases.matching import SPECIAL_LINE_FIT
-    from cases.models import (
+    from cases.financing.matching import SPECIAL_LINE_FIT
+    from cases.financing.models import (
         INDUSTRY_BITS,
         STAGE_BITS,
         FinancialProduct,
         FinancingType,
-        Industry,
-        Stage,
         mask_of,
     )
+    from cases.models import Industry, Stage
 
     types = [FinancingType.LOAN] * 5 + [
         FinancingType.BOND,
@@ -138,7 +139,7 @@ def build_products(count, institutions, districts, rng):
 
 
 def _need(project, rng, state, now):
-    from cases.models import FinancingNeed, FinancingType
+    from cases.financing.models import FinancingNeed, FinancingType
 
     types = [FinancingType.LOAN] * 5 + [
         FinancingType.BOND,
@@ -167,7 +168,7 @@ def _need(project, rng, state, now):
 
 
 def build_needs(count, projects, rng, state="published"):
-    from cases.models import FinancingNeed
+    from cases.financing.models import FinancingNeed
 
     now = timezone.now()
     return FinancingNeed.objects.bulk_create(
@@ -181,7 +182,7 @@ def _median_ms(samples):
 
 def _statistics(user):
     try:
-        module = importlib.import_module("cases.financing_stats")
+        module = importlib.import_module("cases.financing.stats")
     except ImportError:
         return None, None
     function = getattr(module, "statistics", None)
@@ -203,8 +204,9 @@ def run(options):
             raise SystemExit(f"--{name} must be at least 1")
     from django.db.models import F
 
-    from cases import matching, services
-    from cases.models import FinancialProduct, KeyProject, NeedMatch, Stage, Unit, UnitKind
+    from cases.financing import matching
+    from cases.financing.models import FinancialProduct, NeedMatch
+    from cases.models import KeyProject, Stage, Unit, UnitKind
 
     rng = random.Random(2026)
     with throwaway_database():
@@ -241,7 +243,7 @@ def run(options):
         broad = max(products, key=lambda p: (p.industries_mask == 0, p.amount_max - p.amount_min))
         touched = len(matching._needs_touched_by(broad.pk))
         began = time.perf_counter()
-        services.product_update(product=broad, actor=user, data={"rate_min": Decimal("0.50"), "rate_max": Decimal("1.00")})
+        financing_services.product_update(product=broad, actor=user, data={"rate_min": Decimal("0.50"), "rate_max": Decimal("1.00")})
         rematch_product_seconds = time.perf_counter() - began
 
         log("rematching every need after the change")
@@ -259,7 +261,7 @@ def run(options):
             need.refresh_from_db()
             with counting() as statements:
                 began = time.perf_counter()
-                services.need_transition(need=need, transition="publish", actor=user)
+                financing_services.need_transition(need=need, transition="publish", actor=user)
                 publish_times.append(time.perf_counter() - began)
             publish_queries = max(publish_queries, statements.count)
             with counting() as statements:

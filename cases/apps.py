@@ -1,4 +1,4 @@
-"""App configuration for the domain of key projects."""
+"""App configuration for the case core: key projects, their stages and records, the organisation."""
 
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
@@ -8,3 +8,6 @@ class CasesConfig(AppConfig):
     name = "cases"
     verbose_name = _("Key projects")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import permissions  # noqa: F401 - registers the transition permission check

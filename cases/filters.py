@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import (
     Blocker,
-    Docking,
     Industry,
     KeyProject,
     Level,
@@ -65,11 +64,3 @@ class BlockerFilter(django_filters.FilterSet):
     class Meta:
         model = Blocker
         fields = ["project", "state", "category", "lead_unit"]
-
-
-class DockingFilter(django_filters.FilterSet):
-    project = django_filters.ModelChoiceFilter(label=_("key project"), queryset=visible_projects)
-
-    class Meta:
-        model = Docking
-        fields = ["project", "institution", "state"]

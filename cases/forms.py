@@ -16,7 +16,6 @@ from .formatting import TEN_THOUSAND, in_wan
 from .models import (
     BLOCKER_OPEN,
     Blocker,
-    Docking,
     KeyProject,
     Person,
     PreworkItem,
@@ -265,13 +264,8 @@ class BlockerForm(ServiceForm):
             self.initial["version"] = self.instance.version
 
 
-class DockingForm(forms.Form):
-    institution = forms.ModelChoiceField(
-        label=_("Institution"), queryset=Unit.objects.filter(kind=UnitKind.INSTITUTION)
-    )
-
-
-# What each transition asks for, besides a reason: model fields of the record.
+# What each transition asks for, besides a reason: model fields of the record. The layers above
+# add their records' (``ask_on_transition``); amounts among them are typed in 万元.
 TRANSITION_FORM_FIELDS = {
     PreworkItem: {"start": ["started_on"], "complete": ["done_on", "document_number"]},
     Blocker: {
@@ -279,13 +273,15 @@ TRANSITION_FORM_FIELDS = {
         "resolve": ["resolution"],
         "merge": ["merged_into"],
     },
-    Docking: {
-        "sign_intent": ["intent_amount"],
-        "approve_credit": ["credit_approved_amount"],
-        "disburse": ["disbursed_amount", "disbursed_on"],
-    },
 }
-WAN_TRANSITION_FIELDS = {"intent_amount", "credit_approved_amount", "disbursed_amount"}
+WAN_TRANSITION_FIELDS = set()
+
+
+def ask_on_transition(model, fields, *, amounts=()):
+    """``fields`` maps a transition of ``model`` to the model fields its form asks for; the ones
+    named in ``amounts`` are money, typed in 万元."""
+    TRANSITION_FORM_FIELDS[model] = fields
+    WAN_TRANSITION_FIELDS.update(amounts)
 
 
 def transition_form_class(model, name, *, reason_required):
@@ -298,7 +294,7 @@ def transition_form_class(model, name, *, reason_required):
             "started_on": forms.DateInput(attrs={"type": "date"}),
             "done_on": forms.DateInput(attrs={"type": "date"}),
             "due_on": forms.DateInput(attrs={"type": "date"}),
-            "disbursed_on": forms.DateInput(attrs={"type": "date"}),
+            "disbursed_on": forms.DateInput(attrs={"type": "date"}),  # a docking's
             "resolution": forms.Textarea(attrs={"rows": 3}),
         },
     )

@@ -4,19 +4,33 @@ Each guard takes the record and returns the reasons it is blocked (an empty list
 is not). The models' transitions use them as django-fsm conditions; the services return
 the reasons to the person who asked; the pages show them beside each transition.
 Guards read related records through the managers, so a prefetched case costs no query.
+
+Two stage guards depend on what the financing docking knows (a signed intent, the credit
+approved): ``cases.financing`` contributes those checks (``contribute``) when it starts, so
+that the core needs not know the dockings.
 """
+
+from collections import defaultdict
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .formatting import format_wan
-from .models.choices import (
-    DOCKING_CREDIT_REACHED,
-    DOCKING_INTENT_REACHED,
-    PREWORK_SETTLED,
-    PreworkKind,
-    PreworkState,
-)
+from .models.choices import PREWORK_SETTLED, PreworkKind, PreworkState
+
+# Checks the layers above add to a guard, by the guard's name: each takes the record and
+# returns its reasons, like a guard.
+_contributed = defaultdict(list)
+
+
+def contribute(guard, check):
+    """Add ``check`` to the guard function ``guard`` (by its name); registering twice adds it once."""
+    if check not in _contributed[guard.__name__]:
+        _contributed[guard.__name__].append(check)
+
+
+def _contributions(guard_name, record):
+    return [reason for check in _contributed[guard_name] for reason in check(record)]
 
 
 def _unsettled_required_prework(case):
@@ -87,28 +101,14 @@ def start_funded_construction(case):
 
 
 def secure_financing(case):
-    """docking -> financing: an institution has signed an intent."""
-    if any(d.state in DOCKING_INTENT_REACHED for d in case.dockings.all()):
-        return []
-    return [_("No docking with a financial institution has a signed intent yet.")]
+    """docking -> financing: an institution has signed an intent (checked by ``cases.financing``)."""
+    return _contributions("secure_financing", case)
 
 
 def start_financed_construction(case):
-    """financing -> construction: the credit covers the gap, the permit is there, work began."""
-    reasons = []
-    approved = sum(
-        (d.credit_approved_amount or 0)
-        for d in case.dockings.all()
-        if d.state in DOCKING_CREDIT_REACHED
-    )
-    if approved < case.capital_gap and not case.financing_waiver_reason:
-        reasons.append(
-            _(
-                "Approved credit of %(approved)s does not cover the capital gap of %(gap)s, "
-                "and the secretariat has not waived it."
-            )
-            % {"approved": format_wan(approved), "gap": format_wan(case.capital_gap)}
-        )
+    """financing -> construction: the credit covers the gap (checked by ``cases.financing``),
+    the permit is there, work began."""
+    reasons = _contributions("start_financed_construction", case)
     reasons += _permit_reasons(case)
     if not case.actual_start:
         reasons.append(_("The actual start date is not recorded."))
@@ -122,25 +122,6 @@ def complete(case):
         reasons.append(_("The completion acceptance is not recorded."))
     if not case.actual_finish:
         reasons.append(_("The actual finish date is not recorded."))
-    return reasons
-
-
-def docking_credit(docking):
-    """intent signed -> credit approved: the approved amount is known."""
-    if not docking.credit_approved_amount:
-        return [_("The approved credit amount is not given.")]
-    return []
-
-
-def docking_disbursement(docking):
-    """credit approved -> disbursed: the amount and the date are known."""
-    reasons = []
-    if not docking.disbursed_amount:
-        reasons.append(_("The disbursed amount is not given."))
-    elif docking.credit_approved_amount and docking.disbursed_amount > docking.credit_approved_amount:
-        reasons.append(_("The disbursed amount exceeds the approved credit."))
-    if not docking.disbursed_on:
-        reasons.append(_("The disbursement date is not given."))
     return reasons
 
 

@@ -16,12 +16,26 @@ from .models import (
     AnnualPlan,
     AuditEvent,
     Blocker,
-    Docking,
     KeyProject,
     Person,
     PreworkItem,
     Unit,
 )
+
+# What the layers above read with one case, as prefetch lookups by occasion: "detail" for its
+# page, "change" for a service about to change it (its guards). ``cases.financing`` adds the
+# dockings (``read_with_a_case``, at start-up).
+_case_lookups = {"detail": [], "change": []}
+
+
+def read_with_a_case(occasion, lookups):
+    """Add ``lookups()`` (a function returning prefetch lookups) to what ``occasion`` reads."""
+    if lookups not in _case_lookups[occasion]:
+        _case_lookups[occasion].append(lookups)
+
+
+def _lookups(occasion):
+    return [lookup for lookups in _case_lookups[occasion] for lookup in lookups()]
 
 
 def _this_year():
@@ -79,7 +93,7 @@ def project_detail(user, pk):
                 .prefetch_related("cooperating_units")
                 .order_by("-created_at"),
             ),
-            Prefetch("dockings", queryset=Docking.objects.select_related("institution")),
+            *_lookups("detail"),
         )
     )
     try:
@@ -92,7 +106,7 @@ def project_for_change(pk):
     """A key project with what its guards read, for a service about to change it."""
     return (
         KeyProject.objects.select_related("lead_unit__head", "responsible_leader")
-        .prefetch_related("prework_items", "dockings", "annual_plans", "cooperating_units")
+        .prefetch_related("prework_items", "annual_plans", "cooperating_units", *_lookups("change"))
         .get(pk=pk)
     )
 
@@ -116,14 +130,6 @@ def blocker_list(user):
         .select_related("project", "lead_unit", "reporting_unit", "project__lead_unit")
         .prefetch_related("cooperating_units")
         .order_by("-created_at")
-    )
-
-
-def docking_list(user):
-    return (
-        Docking.objects.filter(project__in=KeyProject.objects.filter(permissions.project_scope(user)))
-        .select_related("project", "institution")
-        .order_by("project__code", "institution__name")
     )
 
 

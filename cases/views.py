@@ -16,13 +16,12 @@ from . import excel, permissions, selectors, services
 from .filters import PROJECT_SEARCH_FIELDS, ProjectFilter
 from .forms import (
     BlockerForm,
-    DockingForm,
     ImportForm,
     PreworkItemForm,
     ProjectForm,
     transition_form_class,
 )
-from .models import STAGE_PATH, Blocker, Docking, KeyProject, PreworkItem, Role, Stage
+from .models import STAGE_PATH, Blocker, KeyProject, PreworkItem, Role, Stage
 from .services.transitions import state_field
 from .timeline import timeline_entries
 
@@ -49,7 +48,7 @@ class HomeView(LoginRequiredMixin, generic.TemplateView):
     template_name = "cases/home.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if permissions.can_use_institution_portal(request.user):
+        if permissions.acts_for_an_institution(request.user):
             return redirect("financing:portal")  # an institution's people land on their portal
         return super().dispatch(request, *args, **kwargs)
 
@@ -105,6 +104,9 @@ class ProjectListView(ListModelView):
 
 
 class ProjectDetailView(DetailModelView):
+    """The case page. The layers above add their sections by extending ``get_context_data``
+    (financing docking: the dockings and the financing needs)."""
+
     template_name = "cases/project_detail.html"
 
     def get_object(self):
@@ -126,19 +128,12 @@ class ProjectDetailView(DetailModelView):
                 "blocker_rows": [
                     (blocker, services.transition_options(blocker, user)) for blocker in project.blockers.all()
                 ],
-                "docking_rows": [
-                    (docking, services.transition_options(docking, user)) for docking in project.dockings.all()
-                ],
                 "plans": sorted(project.annual_plans.all(), key=lambda p: p.year),
                 "year": year,
                 "timeline": timeline_entries(selectors.project_timeline(project)[:200]),
                 "can_edit": permissions.can_edit_project(user, project),
                 "can_add_prework": permissions.can_add_prework(user, project),
                 "can_report_blocker": permissions.can_report_blocker(user, project),
-                "can_manage_dockings": permissions.can_manage_dockings(user, project),
-                # The lead unit, the owner enterprise or the secretariat, while the case seeks financing.
-                "can_add_need": project.stage in (Stage.DOCKING, Stage.FINANCING)
-                and permissions.can_edit_need(user, project),
             }
         )
         return context
@@ -243,23 +238,24 @@ class ProjectImportView(LoginRequiredMixin, generic.FormView):
 
 
 class TransitionView(LoginRequiredMixin, generic.FormView):
-    """Take one transition on a case, a pre-work item, a blocker or a docking."""
+    """Take one transition on a record: a case, or (the subclasses) a pre-work item, a blocker, a
+    docking. A subclass names its ``model``, the ``selector`` that scopes it, the case page's
+    ``anchor`` to return to, and ``take`` that calls its service."""
 
     template_name = "cases/transition.html"
-    model = None
+    model = KeyProject
     viewset = None
+    anchor = ""
+
+    def selector(self, user):
+        return selectors.project_list(user)
 
     def get_record(self):
         pk = self.kwargs["pk"]
         user = self.request.user
         if self.model is KeyProject:
             return selectors.project_detail(user, pk)
-        queryset = {
-            PreworkItem: selectors.prework_item_list,
-            Blocker: selectors.blocker_list,
-            Docking: selectors.docking_list,
-        }[self.model](user)
-        return get_object_or_404(queryset, pk=pk)
+        return get_object_or_404(self.selector(user), pk=pk)
 
     def project_of(self, record):
         return record if isinstance(record, KeyProject) else record.project
@@ -297,7 +293,16 @@ class TransitionView(LoginRequiredMixin, generic.FormView):
         )
         return context
 
-    def take(self, form):
+    def take(self, form, common):
+        return services.project_transition(project_id=self.record.pk, **common)
+
+    def record_fields(self, form):
+        """The record for its service, and the extra fields the transition set."""
+        data = form.cleaned_data
+        fields = {name: data[name] for name in form.extra_fields if data.get(name) not in (None, "")}
+        return type(self.record).objects.select_related("project").get(pk=self.record.pk), fields
+
+    def form_valid(self, form):
         data = form.cleaned_data
         common = {
             "transition": self.option.name,
@@ -305,19 +310,8 @@ class TransitionView(LoginRequiredMixin, generic.FormView):
             "reason": data.get("reason", ""),
             "expected_version": data.get("version"),
         }
-        if self.model is KeyProject:
-            return services.project_transition(project_id=self.record.pk, **common)
-        fields = {name: data[name] for name in form.extra_fields if data.get(name) not in (None, "")}
-        record = type(self.record).objects.select_related("project").get(pk=self.record.pk)
-        if self.model is PreworkItem:
-            return services.prework_item_transition(item=record, fields=fields, **common)
-        if self.model is Blocker:
-            return services.blocker_transition(blocker=record, fields=fields, **common)
-        return services.docking_transition(docking=record, fields=fields, **common)
-
-    def form_valid(self, form):
         try:
-            self.take(form)
+            self.take(form, common)
         except services.TransitionBlocked as blocked:
             for reason in blocked.reasons:
                 form.add_error(None, reason)
@@ -333,15 +327,38 @@ class TransitionView(LoginRequiredMixin, generic.FormView):
                 form.add_error(None, error)
             return self.form_invalid(form)
         messages.success(self.request, _("Done: %(step)s.") % {"step": self.option.label})
-        anchor = {KeyProject: "", PreworkItem: "prework", Blocker: "blockers", Docking: "dockings"}[self.model]
-        return HttpResponseRedirect(project_url(self.project, anchor))
+        return HttpResponseRedirect(project_url(self.project, self.anchor))
+
+
+class PreworkItemTransitionView(TransitionView):
+    model = PreworkItem
+    anchor = "prework"
+
+    def selector(self, user):
+        return selectors.prework_item_list(user)
+
+    def take(self, form, common):
+        item, fields = self.record_fields(form)
+        return services.prework_item_transition(item=item, fields=fields, **common)
+
+
+class BlockerTransitionView(TransitionView):
+    model = Blocker
+    anchor = "blockers"
+
+    def selector(self, user):
+        return selectors.blocker_list(user)
+
+    def take(self, form, common):
+        blocker, fields = self.record_fields(form)
+        return services.blocker_transition(blocker=blocker, fields=fields, **common)
 
 
 # Records added from a case page
 
 
 class RecordCreateView(LoginRequiredMixin, generic.FormView):
-    """Add a pre-work item, report a blocker or recommend to an institution, on one case."""
+    """Add a record on one case: a pre-work item, a blocker (or, in financing docking, a docking)."""
 
     template_name = "cases/record_form.html"
     viewset = None
@@ -412,24 +429,6 @@ class BlockerReportView(RecordCreateView):
     def create(self, form):
         services.blocker_report(project=self.project, actor=self.request.user, data=form.service_data())
         messages.success(self.request, _("The blocker was reported."))
-
-
-class DockingCreateView(RecordCreateView):
-    form_class = DockingForm
-    anchor = "dockings"
-
-    @property
-    def title(self):
-        return _("Recommend to a financial institution")
-
-    def allowed(self, user, project):
-        return permissions.can_manage_dockings(user, project)
-
-    def create(self, form):
-        services.docking_create(
-            project=self.project, institution=form.cleaned_data["institution"], actor=self.request.user
-        )
-        messages.success(self.request, _("The docking was started."))
 
 
 class RecordUpdateView(UpdateModelView):

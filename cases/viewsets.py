@@ -5,14 +5,14 @@ from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
-from viewflow.urls import Application, ModelViewset, ReadonlyModelViewset, Viewset, route
+from viewflow.urls import Application, ModelViewset, ReadonlyModelViewset, route
 from viewflow.urls.model import DetailViewMixin
 
 from . import permissions, selectors, views
 from .filters import PROJECT_SEARCH_FIELDS, ProjectFilter
 from .formatting import in_wan
 from .forms import BlockerForm, PreworkItemForm
-from .models import Blocker, Docking, KeyProject, Person, PreworkItem, Role, Unit
+from .models import Blocker, KeyProject, Person, PreworkItem, Role, Unit
 
 
 def _column(label, orderby=None, numeric=False):
@@ -120,7 +120,7 @@ class ProjectViewset(DetailViewMixin, ModelViewset):
     def transition_path(self):
         return path(
             "<int:pk>/transition/<str:name>/",
-            views.TransitionView.as_view(model=KeyProject, viewset=self),
+            views.TransitionView.as_view(viewset=self),
             name="transition",
         )
 
@@ -131,10 +131,6 @@ class ProjectViewset(DetailViewMixin, ModelViewset):
     @property
     def report_blocker_path(self):
         return path("<int:pk>/blockers/add/", views.BlockerReportView.as_view(viewset=self), name="report_blocker")
-
-    @property
-    def add_docking_path(self):
-        return path("<int:pk>/dockings/add/", views.DockingCreateView.as_view(viewset=self), name="add_docking")
 
     @property
     def import_path(self):
@@ -174,11 +170,13 @@ class _RecordViewset(ModelViewset):
     def state_badge(self, record):
         return state_badge(record)
 
+    transition_view_class = None
+
     @property
     def transition_path(self):
         return path(
             "<int:pk>/transition/<str:name>/",
-            views.TransitionView.as_view(model=self.model, viewset=self),
+            self.transition_view_class.as_view(viewset=self),
             name="transition",
         )
 
@@ -196,6 +194,7 @@ class PreworkItemViewset(_RecordViewset):
     list_search_fields = ("project__code", "project__name", "title", "document_number")
     form_class = PreworkItemForm
     update_view_class = views.PreworkItemUpdateView
+    transition_view_class = views.PreworkItemTransitionView
 
     @_column(_("item"), "kind")
     def item_label(self, item):
@@ -218,26 +217,15 @@ class BlockerViewset(_RecordViewset):
     list_search_fields = ("project__code", "project__name", "title")
     form_class = BlockerForm
     update_view_class = views.BlockerUpdateView
+    transition_view_class = views.BlockerTransitionView
 
     def has_change_permission(self, user, obj=None):
         return obj is not None and permissions.can_edit_blocker(user, obj)
 
 
-class DockingViewset(Viewset):
-    """Transition pages of dockings; the dockings themselves show on their case's page."""
-
-    app_name = "dockings"
-
-    @property
-    def transition_path(self):
-        return path(
-            "<int:pk>/transition/<str:name>/",
-            views.TransitionView.as_view(model=Docking, viewset=self),
-            name="transition",
-        )
-
-
 class CasesApplication(Application):
+    """The case core's pages; ``cases.financing.viewsets`` extends it with the dockings'."""
+
     title = _("Key projects")
     icon = "domain"
     app_name = "cases"
@@ -246,7 +234,6 @@ class CasesApplication(Application):
     projects_path = route("projects/", ProjectViewset())
     prework_path = route("prework/", PreworkItemViewset())
     blockers_path = route("blockers/", BlockerViewset())
-    dockings_path = route("dockings/", DockingViewset())
 
     def has_view_permission(self, user, obj=None):
         return works_with_cases(user)

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "notifications",
     "cases",
+    "cases.financing",
     "workflow",
 ]
 
@@ -200,7 +201,7 @@ SPECTACULAR_SETTINGS = {
         "StageEnum": "cases.models.Stage",
         "PreworkStateEnum": "cases.models.PreworkState",
         "BlockerStateEnum": "cases.models.BlockerState",
-        "DockingStateEnum": "cases.models.DockingState",
+        "DockingStateEnum": "cases.financing.models.DockingState",
         "CycleStepEnum": "workflow.models.CycleStep.Kind",
         "ReportStateEnum": "workflow.models.MonthlyReport.State",
         "MeetingStateEnum": "workflow.models.Meeting.State",
@@ -208,11 +209,11 @@ SPECTACULAR_SETTINGS = {
         "AgendaSectionEnum": "workflow.models.AgendaSection",
         "ScoreMeasureEnum": "workflow.models.ScoreMeasure",
         "BulletinStateEnum": "workflow.models.Bulletin.State",
-        "EventKindEnum": "cases.models.MatchmakingEvent.Kind",
-        "EventStateEnum": "cases.models.MatchmakingEvent.State",
+        "EventKindEnum": "cases.financing.models.MatchmakingEvent.Kind",
+        "EventStateEnum": "cases.financing.models.MatchmakingEvent.State",
         "IndustryEnum": "cases.models.Industry",
-        "NeedStateEnum": "cases.models.NeedState",
-        "NeedTransitionEnum": "cases.api.financing.NEED_TRANSITION_CHOICES",
+        "NeedStateEnum": "cases.financing.models.NeedState",
+        "NeedTransitionEnum": "cases.financing.api.needs.NEED_TRANSITION_CHOICES",
     },
 }
 

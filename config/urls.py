@@ -7,9 +7,9 @@ from django.views.i18n import JavaScriptCatalog
 from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Site
 
-from cases.financing_viewsets import FinancingApplication
+from cases.financing.viewsets import CasesApplication, FinancingApplication
 from cases.views import HomeView
-from cases.viewsets import CasesApplication, OrganisationApplication
+from cases.viewsets import OrganisationApplication
 from notifications.viewsets import NotificationsApplication
 from workflow.viewsets import CoordinationApplication
 
@@ -42,7 +42,7 @@ urlpatterns = [
     path("accounts/", AuthViewset(with_profile_view=False).urls),
     path("admin/", admin.site.urls),
     path("api/", include(("workflow.api.urls", "workflow_api"), namespace="workflow_api")),
-    path("api/", include(("cases.api.urls", "api"), namespace="api")),
+    path("api/", include(("config.api", "api"), namespace="api")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", site.urls),

@@ -22,9 +22,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from viewflow.workflow.exceptions import FlowRuntimeError
 
-from cases import services as case_services
-from cases.models import ACTIVE_STAGES, Docking, DockingStallRule
-from cases.services.dockings import OPEN_STATES
+from cases.financing import services as financing_services
+from cases.financing.models import Docking, DockingStallRule
+from cases.financing.services.dockings import OPEN_STATES
+from cases.models import ACTIVE_STAGES
 
 from . import services
 from .calendar import WorkingCalendar
@@ -173,6 +174,6 @@ def follow_up_done(*, task, user, report):
     services.checked(task, user)
     process = task.process.coerced
     docking = Docking.objects.select_related("project__lead_unit", "institution").get(pk=process.docking_id)
-    case_services.docking_follow_up(docking=docking, actor=user, note=report)
+    financing_services.docking_follow_up(docking=docking, actor=user, note=report)
     services.finish_task(task, user)
     return docking

@@ -12,7 +12,8 @@ import logging
 from django.dispatch import receiver
 from viewflow.workflow.signals import task_finished
 
-from cases.models import Blocker, BlockerState, Docking, KeyProject, PreworkItem, Stage
+from cases.financing.models import Docking
+from cases.models import Blocker, BlockerState, KeyProject, PreworkItem, Stage
 from cases.signals import record_changed
 
 from . import financing, services

@@ -62,6 +62,7 @@ from viewflow.workflow.status import STATUS
 
 from cases import notifying
 from cases import permissions as case_permissions
+from cases.financing.models import DOCKING_INTENT_REACHED, Docking, DockingState
 from cases.formatting import format_wan
 from cases.models import (
     BLOCKER_OPEN,
@@ -71,8 +72,6 @@ from cases.models import (
     AuditAction,
     AuditEvent,
     Blocker,
-    Docking,
-    DockingState,
     KeyProject,
     Person,
     PreworkItem,
@@ -84,7 +83,6 @@ from cases.models import (
     Unit,
     UnitKind,
 )
-from cases.models.choices import DOCKING_INTENT_REACHED
 from cases.services import Conflict
 from cases.services.audit import audit_record
 

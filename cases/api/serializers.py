@@ -9,14 +9,12 @@ from ..models import (
     AnnualPlan,
     AuditEvent,
     Blocker,
-    Docking,
     KeyProject,
     Person,
     PreworkItem,
     Stage,
     Unit,
 )
-from ..services.dockings import DOCKING_TRANSITION_FIELDS
 from ..services.records import BLOCKER_TRANSITION_FIELDS, PREWORK_TRANSITION_FIELDS
 
 
@@ -55,25 +53,6 @@ class AnnualPlanSerializer(serializers.ModelSerializer):
         model = AnnualPlan
         fields = ["year", "planned_investment", "completed_investment"]
         extra_kwargs = {"completed_investment": {"required": False}}
-
-
-class DockingSummarySerializer(serializers.ModelSerializer):
-    institution_name = serializers.CharField(source="institution.name", read_only=True)
-    state_display = serializers.CharField(source="get_state_display", read_only=True)
-
-    class Meta:
-        model = Docking
-        fields = [
-            "id",
-            "institution",
-            "institution_name",
-            "state",
-            "state_display",
-            "intent_amount",
-            "credit_approved_amount",
-            "disbursed_amount",
-            "disbursed_on",
-        ]
 
 
 class ProjectListSerializer(serializers.ModelSerializer):
@@ -133,7 +112,6 @@ class ProjectListSerializer(serializers.ModelSerializer):
 
 class ProjectDetailSerializer(ProjectListSerializer):
     annual_plans = AnnualPlanSerializer(many=True, read_only=True)
-    dockings = DockingSummarySerializer(many=True, read_only=True)
 
     stage_before_suspension = serializers.ChoiceField(
         choices=Stage.choices, allow_blank=True, read_only=True
@@ -152,7 +130,6 @@ class ProjectDetailSerializer(ProjectListSerializer):
             "stage_before_suspension",
             "stage_changed_at",
             "annual_plans",
-            "dockings",
             "created_at",
             "updated_at",
         ]
@@ -252,21 +229,6 @@ class BlockerTransitionSerializer(TransitionRequestSerializer):
     resolution = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     merged_into = serializers.PrimaryKeyRelatedField(queryset=Blocker.objects.all(), required=False)
     fields_by_transition = BLOCKER_TRANSITION_FIELDS
-
-
-class DockingTransitionSerializer(TransitionRequestSerializer):
-    model = Docking
-    intent_amount = serializers.DecimalField(
-        max_digits=16, decimal_places=2, min_value=0, required=False
-    )
-    credit_approved_amount = serializers.DecimalField(
-        max_digits=16, decimal_places=2, min_value=0, required=False
-    )
-    disbursed_amount = serializers.DecimalField(
-        max_digits=16, decimal_places=2, min_value=0, required=False
-    )
-    disbursed_on = serializers.DateField(required=False)
-    fields_by_transition = DOCKING_TRANSITION_FIELDS
 
 
 class PreworkItemSerializer(serializers.ModelSerializer):

@@ -1,4 +1,4 @@
-"""Models of the domain; import from here."""
+"""Models of the case core; import from here. The financing docking's are in ``cases.financing.models``."""
 
 from .audit import AppendOnlyError, AuditAction, AuditEvent
 from .choices import (
@@ -9,48 +9,26 @@ from .choices import (
     WITHDRAWABLE_STAGES,
     BlockerCategory,
     BlockerState,
-    DockingState,
     Industry,
     Level,
     PreworkKind,
     PreworkState,
     Stage,
 )
-from .financing import (
-    INDUSTRY_BITS,
-    STAGE_BITS,
-    DockingStallRule,
-    EventInvitation,
-    FinancialProduct,
-    FinancingNeed,
-    FinancingType,
+from .org import (
     InstitutionType,
-    MatchmakingEvent,
-    NeedMatch,
-    NeedState,
-    SpecialLine,
-    mask_of,
-    values_of,
+    LeaderResponsibility,
+    Person,
+    Rank,
+    Role,
+    Unit,
+    UnitGroup,
+    UnitKind,
 )
-from .org import LeaderResponsibility, Person, Rank, Role, Unit, UnitGroup, UnitKind
-from .projects import AnnualPlan, Docking, KeyProject
+from .projects import AnnualPlan, KeyProject
 from .records import Blocker, BlockerInput, PreworkItem
 
 __all__ = [
-    "INDUSTRY_BITS",
-    "STAGE_BITS",
-    "DockingStallRule",
-    "EventInvitation",
-    "FinancialProduct",
-    "FinancingNeed",
-    "FinancingType",
-    "InstitutionType",
-    "MatchmakingEvent",
-    "NeedMatch",
-    "NeedState",
-    "SpecialLine",
-    "mask_of",
-    "values_of",
     "ACTIVE_STAGES",
     "BLOCKER_OPEN",
     "PREWORK_SETTLED",
@@ -64,9 +42,8 @@ __all__ = [
     "BlockerInput",
     "BlockerCategory",
     "BlockerState",
-    "Docking",
-    "DockingState",
     "Industry",
+    "InstitutionType",
     "KeyProject",
     "LeaderResponsibility",
     "Level",

@@ -1,4 +1,5 @@
-"""Shared model machinery: optimistic versioning for records that have a state machine."""
+"""Shared model machinery: optimistic versioning for records that have a state machine, and the
+permission their transitions ask."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -54,3 +55,27 @@ class VersionedModel(ConcurrentTransitionMixin, models.Model):
     def refresh_from_db(self, *args, **kwargs):
         super().refresh_from_db(*args, **kwargs)
         self._persisted_version = self.__dict__.get("version")
+
+
+# Who may take a transition is decided by ``cases.permissions``, which reads the models: it
+# registers its answer here when it is imported (``CasesConfig.ready``), so that the models
+# need not import it back.
+_transition_permission_check = None
+
+
+def set_transition_permission_check(check):
+    """``check(user, record, name)`` answers every record's transition permission."""
+    global _transition_permission_check
+    _transition_permission_check = check
+
+
+def transition_permission(name):
+    """A django-fsm permission that asks the one permission module."""
+
+    def check(instance, user):
+        if _transition_permission_check is None:
+            raise RuntimeError("cases.permissions has not registered its transition check")
+        return _transition_permission_check(user, instance, name)
+
+    check.__name__ = f"may_{name}"
+    return check

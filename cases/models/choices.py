@@ -92,21 +92,3 @@ class BlockerState(models.TextChoices):
 
 
 BLOCKER_OPEN = [BlockerState.REPORTED, BlockerState.ASSIGNED, BlockerState.RESOLVED]
-
-
-class DockingState(models.TextChoices):
-    RECOMMENDED = "recommended", _("Recommended")
-    CONTACTED = "contacted", _("Contacted")
-    DUE_DILIGENCE = "due_diligence", _("Due diligence")
-    INTENT_SIGNED = "intent_signed", _("Intent signed")
-    CREDIT_APPROVED = "credit_approved", _("Credit approved")
-    DISBURSED = "disbursed", _("Disbursed")
-    DECLINED = "declined", _("Declined")
-
-
-DOCKING_INTENT_REACHED = [
-    DockingState.INTENT_SIGNED,
-    DockingState.CREDIT_APPROVED,
-    DockingState.DISBURSED,
-]
-DOCKING_CREDIT_REACHED = [DockingState.CREDIT_APPROVED, DockingState.DISBURSED]

@@ -4,7 +4,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .financing import InstitutionType
+
+class InstitutionType(models.TextChoices):
+    BANK = "bank", _("Bank")
+    INSURER = "insurer", _("Insurer")
+    FUND = "fund", _("Fund")
+    GUARANTEE = "guarantee", _("Guarantee company")
+    LEASING = "leasing", _("Leasing company")
 
 
 class UnitKind(models.TextChoices):

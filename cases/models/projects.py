@@ -1,4 +1,4 @@
-"""Key projects (cases), their annual plans, and the dockings that finance them."""
+"""Key projects (cases) and their annual plans."""
 
 from decimal import Decimal
 
@@ -12,11 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import GET_STATE, FSMField, transition
 
 from .. import guards
-from .base import VersionedModel
+from .base import VersionedModel, transition_permission
 from .choices import (
     ACTIVE_STAGES,
     WITHDRAWABLE_STAGES,
-    DockingState,
     Industry,
     Level,
     Stage,
@@ -32,18 +31,6 @@ PROJECT_CODE_VALIDATOR = RegexValidator(
     r"^\d{4}-[A-Z]{2,4}-\d{4}$",
     _("A project code looks like 2026-GX-0012: year, two to four capital letters, four digits."),
 )
-
-
-def transition_permission(name):
-    """A django-fsm permission that asks the one permission module."""
-
-    def check(instance, user):
-        from .. import permissions
-
-        return permissions.can_transition(user, instance, name)
-
-    check.__name__ = f"may_{name}"
-    return check
 
 
 class KeyProject(VersionedModel):
@@ -329,123 +316,3 @@ class AnnualPlan(models.Model):
 
     def __str__(self):
         return f"{self.project.code} {self.year}"
-
-
-class Docking(VersionedModel):
-    """One case followed with one financial institution, from recommended to disbursed.
-
-    The white list, products, matching and the institutions' own pages build on this; the
-    stage guards read it.
-    """
-
-    project = models.ForeignKey(
-        KeyProject, verbose_name=_("key project"), on_delete=models.PROTECT, related_name="dockings"
-    )
-    institution = models.ForeignKey(
-        Unit,
-        verbose_name=_("institution"),
-        on_delete=models.PROTECT,
-        related_name="dockings",
-        limit_choices_to={"kind": "institution"},
-    )
-    state = FSMField(
-        _("state"), default=DockingState.RECOMMENDED, choices=DockingState.choices, protected=True
-    )
-    intent_amount = models.DecimalField(
-        _("intended amount (yuan)"), null=True, blank=True, validators=NON_NEGATIVE, **MONEY
-    )
-    credit_approved_amount = models.DecimalField(
-        _("credit approved (yuan)"), null=True, blank=True, validators=NON_NEGATIVE, **MONEY
-    )
-    disbursed_amount = models.DecimalField(
-        _("disbursed (yuan)"), null=True, blank=True, validators=NON_NEGATIVE, **MONEY
-    )
-    disbursed_on = models.DateField(_("disbursed on"), null=True, blank=True)
-    decline_reason = models.TextField(_("reason for declining"), blank=True)
-    need = models.ForeignKey(
-        "cases.FinancingNeed", verbose_name=_("financing need"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="dockings",
-    )
-    product = models.ForeignKey(
-        "cases.FinancialProduct", verbose_name=_("product"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="dockings",
-    )
-    event = models.ForeignKey(
-        "cases.MatchmakingEvent", verbose_name=_("signed at the event"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="dockings",
-    )
-    source = models.CharField(
-        _("opened by"), max_length=20, blank=True, default="",
-        choices=[
-            ("", _("The secretariat")),
-            ("match", _("A recommendation from matching")),
-            ("interest", _("The institution's interest")),
-            ("event", _("A matchmaking event")),
-        ],
-    )
-    last_step_at = models.DateTimeField(_("last step at"), null=True, blank=True, db_index=True)
-
-    class Meta:
-        verbose_name = _("docking")
-        verbose_name_plural = _("dockings")
-        ordering = ["project", "institution__name"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["project", "institution"], condition=Q(need__isnull=True),
-                name="uniq_docking_project_institution",
-            ),
-            models.UniqueConstraint(
-                fields=["need", "institution"], condition=Q(need__isnull=False), name="uniq_docking_need_institution"
-            ),
-        ]
-        indexes = [models.Index(fields=["institution", "state"], name="docking_institution_state")]
-
-    def __str__(self):
-        return f"{self.project.code} · {self.institution.name}"
-
-    @transition(field=state, source=DockingState.RECOMMENDED, target=DockingState.CONTACTED,
-                permission=transition_permission("contact"),
-                custom={"label": _("Contacted"), "guard": guards.no_guard})
-    def contact(self):
-        pass
-
-    @transition(field=state, source=DockingState.CONTACTED, target=DockingState.DUE_DILIGENCE,
-                permission=transition_permission("start_due_diligence"),
-                custom={"label": _("Start due diligence"), "guard": guards.no_guard})
-    def start_due_diligence(self):
-        pass
-
-    @transition(field=state, source=[DockingState.CONTACTED, DockingState.DUE_DILIGENCE],
-                target=DockingState.INTENT_SIGNED,
-                permission=transition_permission("sign_intent"),
-                custom={"label": _("Intent signed"), "guard": guards.no_guard})
-    def sign_intent(self):
-        pass
-
-    @transition(field=state, source=DockingState.INTENT_SIGNED, target=DockingState.CREDIT_APPROVED,
-                permission=transition_permission("approve_credit"),
-                custom={"label": _("Credit approved"), "guard": guards.docking_credit})
-    def approve_credit(self):
-        pass
-
-    @transition(field=state, source=DockingState.CREDIT_APPROVED, target=DockingState.DISBURSED,
-                permission=transition_permission("disburse"),
-                custom={"label": _("Disbursed"), "guard": guards.docking_disbursement})
-    def disburse(self):
-        pass
-
-    @transition(
-        field=state,
-        source=[
-            DockingState.RECOMMENDED,
-            DockingState.CONTACTED,
-            DockingState.DUE_DILIGENCE,
-            DockingState.INTENT_SIGNED,
-            DockingState.CREDIT_APPROVED,
-        ],
-        target=DockingState.DECLINED,
-        permission=transition_permission("decline"),
-        custom={"label": _("Decline"), "guard": guards.no_guard, "reason_required": True},
-    )
-    def decline(self):
-        pass

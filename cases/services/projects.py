@@ -13,7 +13,6 @@ from ..models import AnnualPlan, AuditAction, KeyProject, Stage
 from ..signals import record_changed
 from .audit import audit_record, diff, jsonable, snapshot
 from .errors import Conflict
-from .financing import needs_follow_project
 from .transitions import apply_transition
 
 PROJECT_FIELDS = [
@@ -185,8 +184,6 @@ def project_update(
             project._prefetched_objects_cache.pop("cooperating_units", None)
     changes = diff(before, snapshot(project, PROJECT_FIELDS))
     changes.update(_save_plans(project, _plan_rows(annual_plans)))
-    if {"industry", "region"} & set(changes):
-        needs_follow_project(project)
     if changes:
         audit_record(
             actor=actor,
@@ -195,6 +192,9 @@ def project_update(
             project=project,
             reason=reason,
             changes=changes,
+        )
+        record_changed.send(
+            sender=KeyProject, instance=project, action="updated", transition="", actor=actor, changes=changes
         )
     return project
 
@@ -233,7 +233,6 @@ def project_transition(*, project_id, transition, actor, reason="", expected_ver
         link=project.get_absolute_url(),
         exclude_user=actor,
     )
-    needs_follow_project(project)
     record_changed.send(sender=KeyProject, instance=project, action="transition", transition=transition, actor=actor)
     return project
 

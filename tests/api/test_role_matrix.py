@@ -21,16 +21,8 @@ from django.test import override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from cases.models import (
-    AuditEvent,
-    Blocker,
-    Docking,
-    FinancingNeed,
-    KeyProject,
-    Person,
-    PreworkItem,
-    Unit,
-)
+from cases.financing.models import Docking, FinancingNeed
+from cases.models import AuditEvent, Blocker, KeyProject, Person, PreworkItem, Unit
 from tests.cases.factories import (
     PASSWORD,
     BlockerFactory,

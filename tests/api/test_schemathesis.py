@@ -19,18 +19,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from cases import matching
-from cases.models import (
-    BlockerState,
-    Docking,
-    DockingState,
-    KeyProject,
-    Person,
-    PreworkKind,
-    PreworkState,
-    Stage,
-    Unit,
-)
+from cases.financing import matching
+from cases.financing.models import Docking, DockingState
+from cases.models import BlockerState, KeyProject, Person, PreworkKind, PreworkState, Stage, Unit
 from config.wsgi import application
 from tests.cases.factories import (
     BlockerFactory,

@@ -8,10 +8,10 @@ import factory
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from cases.financing.models import Docking
 from cases.models import (
     AnnualPlan,
     Blocker,
-    Docking,
     KeyProject,
     LeaderResponsibility,
     Person,

@@ -7,14 +7,8 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from cases.models import (
-    FinancialProduct,
-    FinancingNeed,
-    FinancingType,
-    InstitutionType,
-    NeedState,
-    UnitKind,
-)
+from cases.financing.models import FinancialProduct, FinancingNeed, FinancingType, NeedState
+from cases.models import InstitutionType, UnitKind
 
 from .factories import KeyProjectFactory, UnitFactory
 

@@ -7,7 +7,9 @@ import pytest
 from django.db import close_old_connections, connection
 
 from cases import services
-from cases.models import AuditEvent, FinancialProduct, KeyProject, Stage
+from cases.financing import services as financing_services
+from cases.financing.models import FinancialProduct
+from cases.models import AuditEvent, KeyProject, Stage
 from tests.cases.factories import ready_to_select
 from tests.cases.financing_factories import FinancialProductFactory
 
@@ -91,7 +93,7 @@ def test_threads_changing_the_same_product_from_the_same_version_let_exactly_one
     def change(index):
         try:
             barrier.wait()
-            services.product_update(
+            financing_services.product_update(
                 product=FinancialProduct.objects.get(pk=product.pk),
                 actor=org.secretariat.user,
                 data={"rate_max": Decimal("4.50") + Decimal(index + 1) / 100},

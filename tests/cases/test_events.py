@@ -18,9 +18,12 @@ from django.utils import timezone
 from icalendar import Calendar
 from rest_framework.test import APIClient
 
-from cases import docking_selectors, services
-from cases.models import AuditEvent, Docking, EventInvitation, MatchmakingEvent, Role, Stage
-from cases.services import events
+from cases import services
+from cases.financing import selectors as docking_selectors
+from cases.financing import services as financing_services
+from cases.financing.models import Docking, EventInvitation, MatchmakingEvent
+from cases.financing.services import events
+from cases.models import AuditEvent, Role, Stage
 from notifications.models import Notification
 from tests.cases.factories import KeyProjectFactory, PersonFactory, set_stage
 from tests.cases.financing_factories import (
@@ -281,7 +284,7 @@ def test_an_intent_signed_at_the_event_opens_a_docking_at_intent_signed_and_a_fo
 
 
 def test_an_intent_signed_at_the_event_advances_the_institutions_docking_on_the_need(world):
-    interest = services.docking_express_interest(need=world.need, actor=world.bank.user)
+    interest = financing_services.docking_express_interest(need=world.need, actor=world.bank.user)
     event = plan(world)
     invite(world, event)
 

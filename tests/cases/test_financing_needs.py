@@ -16,18 +16,17 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases import matching, services
-from cases.models import (
-    AuditEvent,
+from cases import services
+from cases.financing import matching
+from cases.financing import services as financing_services
+from cases.financing.models import (
     FinancialProduct,
     FinancingNeed,
     FinancingType,
     NeedMatch,
     NeedState,
-    Stage,
-    Unit,
-    UnitKind,
 )
+from cases.models import AuditEvent, Stage, Unit, UnitKind
 from notifications.models import Notification
 from tests.cases.factories import KeyProjectFactory, set_stage
 from tests.cases.financing_factories import (
@@ -71,7 +70,7 @@ def world(org):
 
 
 def draft(org, project=None, **overrides):
-    return services.need_create(project=project or org.project, actor=org.head.user, data=need_data(**overrides))
+    return financing_services.need_create(project=project or org.project, actor=org.head.user, data=need_data(**overrides))
 
 
 def reload(need):
@@ -79,7 +78,7 @@ def reload(need):
 
 
 def take(need, step, person, **kwargs):
-    return services.need_transition(need=reload(need), transition=step, actor=person.user, **kwargs)
+    return financing_services.need_transition(need=reload(need), transition=step, actor=person.user, **kwargs)
 
 
 def in_state(org, state, project=None):
@@ -171,7 +170,7 @@ def test_needs_are_written_only_for_cases_in_docking_or_financing(world):
 
     # When the secretariat drafts a need for it
     with pytest.raises(ValidationError) as refused:
-        services.need_create(project=world.project, actor=world.secretariat.user, data=need_data())
+        financing_services.need_create(project=world.project, actor=world.secretariat.user, data=need_data())
 
     # Then it is refused, naming the case
     assert "project" in refused.value.message_dict
@@ -233,7 +232,7 @@ def test_who_may_take_each_step_of_a_need(world, step, state, role, allowed):
     if allowed:
         after = take(need, step, person, reason="说明")
         # Then it is taken
-        assert after.state == services.financing.NEED_STEPS[step].target
+        assert after.state == financing_services.needs.NEED_STEPS[step].target
     else:
         with pytest.raises(PermissionDenied):
             take(need, step, person, reason="说明")
@@ -244,7 +243,7 @@ def test_who_may_take_each_step_of_a_need(world, step, state, role, allowed):
 
 def test_a_step_from_the_wrong_state_is_a_conflict(world):
     need = draft(world)
-    with pytest.raises(services.WrongState):
+    with pytest.raises(financing_services.WrongState):
         take(need, "publish", world.secretariat)
     assert reload(need).state == NeedState.DRAFT
 
@@ -255,13 +254,13 @@ def test_a_stale_version_is_refused_and_nothing_changes(world):
     theirs, mine, again, once_more = (reload(need) for _copy in range(4))
 
     # When one changes it and the other then changes or submits their stale copy
-    services.need_update(need=theirs, actor=world.head.user, data={"amount": 30 * M}, expected_version=theirs.version)
+    financing_services.need_update(need=theirs, actor=world.head.user, data={"amount": 30 * M}, expected_version=theirs.version)
     with pytest.raises(services.Conflict):
-        services.need_update(need=mine, actor=world.staff.user, data={"amount": 40 * M}, expected_version=1)
+        financing_services.need_update(need=mine, actor=world.staff.user, data={"amount": 40 * M}, expected_version=1)
     with pytest.raises(services.Conflict):
-        services.need_transition(need=again, transition="submit", actor=world.staff.user, expected_version=1)
+        financing_services.need_transition(need=again, transition="submit", actor=world.staff.user, expected_version=1)
     with pytest.raises(services.Conflict):
-        services.need_transition(need=once_more, transition="submit", actor=world.staff.user)
+        financing_services.need_transition(need=once_more, transition="submit", actor=world.staff.user)
 
     # Then only the first change is there
     after = reload(need)
@@ -274,9 +273,9 @@ def test_the_lead_unit_changes_drafts_only_and_the_secretariat_until_closed(worl
     big = FinancialProductFactory(institution=world.bank_unit, amount_min=50 * M)
 
     # When the lead unit tries to change it, then the secretariat raises the amount
-    with pytest.raises(services.WrongState):
-        services.need_update(need=reload(need), actor=world.head.user, data={"amount": 60 * M})
-    services.need_update(need=reload(need), actor=world.secretariat.user, data={"amount": 60 * M})
+    with pytest.raises(financing_services.WrongState):
+        financing_services.need_update(need=reload(need), actor=world.head.user, data={"amount": 60 * M})
+    financing_services.need_update(need=reload(need), actor=world.secretariat.user, data={"amount": 60 * M})
 
     # Then only the secretariat's change is made, and the need is matched again
     assert reload(need).amount == 60 * M
@@ -327,11 +326,11 @@ def product_data(institution, **overrides):
 
 def test_an_institution_manages_its_own_products_and_not_anothers(world):
     # When the bank's people add a product for their bank, and for another bank
-    own = services.product_create(actor=world.bank.user, data=product_data(world.bank_unit))
+    own = financing_services.product_create(actor=world.bank.user, data=product_data(world.bank_unit))
     with pytest.raises(PermissionDenied):
-        services.product_create(actor=world.bank.user, data=product_data(world.other_bank))
+        financing_services.product_create(actor=world.bank.user, data=product_data(world.other_bank))
     with pytest.raises(PermissionDenied):
-        services.product_update(product=world.other_product, actor=world.bank.user, data={"name": "改名"})
+        financing_services.product_update(product=world.other_product, actor=world.bank.user, data={"name": "改名"})
 
     # Then only their own is there, audited
     assert own.institution == world.bank_unit
@@ -341,7 +340,7 @@ def test_an_institution_manages_its_own_products_and_not_anothers(world):
 
 def test_a_products_ranges_are_checked_field_by_field(world):
     with pytest.raises(ValidationError) as refused:
-        services.product_create(
+        financing_services.product_create(
             actor=world.secretariat.user,
             data=product_data(
                 world.bank_unit,
@@ -359,16 +358,16 @@ def test_a_products_ranges_are_checked_field_by_field(world):
 
 def test_a_product_belongs_to_an_institution_and_is_offered_in_districts(world):
     with pytest.raises(ValidationError) as refused:
-        services.product_create(
+        financing_services.product_create(
             actor=world.secretariat.user, data=product_data(world.department, regions=[world.park])
         )
     assert {"institution", "regions"} <= set(refused.value.message_dict)
 
 
 def test_a_deactivated_product_cannot_be_deactivated_again(world):
-    services.product_deactivate(product=world.bank_product, actor=world.bank.user)
-    with pytest.raises(services.WrongState):
-        services.product_deactivate(product=world.bank_product, actor=world.bank.user)
+    financing_services.product_deactivate(product=world.bank_product, actor=world.bank.user)
+    with pytest.raises(financing_services.WrongState):
+        financing_services.product_deactivate(product=world.bank_product, actor=world.bank.user)
 
 
 @pytest.fixture
@@ -399,11 +398,11 @@ def test_a_stale_product_change_is_a_conflict_and_changes_nothing(world, rematch
     theirs, mine = (FinancialProduct.objects.get(pk=world.bank_product.pk) for _copy in range(2))
 
     # When one narrows its amounts below the need, and the other then changes its copy of version 1
-    services.product_update(
+    financing_services.product_update(
         product=theirs, actor=world.secretariat.user, data={"amount_max": 10 * M}, expected_version=1
     )
     with pytest.raises(services.Conflict):
-        services.product_update(
+        financing_services.product_update(
             product=mine, actor=world.bank.user, data={"amount_max": 90 * M, "rate_max": Decimal("4.9")}, expected_version=1
         )
 
@@ -416,7 +415,7 @@ def test_a_stale_product_change_is_a_conflict_and_changes_nothing(world, rematch
 
 
 def test_a_product_saved_with_nothing_changed_keeps_its_version(world, rematches):
-    services.product_update(
+    financing_services.product_update(
         product=world.bank_product, actor=world.bank.user, data={"name": world.bank_product.name}, expected_version=1
     )
 
@@ -601,7 +600,7 @@ def test_the_secretariat_adds_a_product_on_its_page(world, client):
     product = FinancialProduct.objects.get(name="绿色贷")
     assert response.status_code == 302
     assert (product.amount_min, product.amount_max) == (1 * M, 1000 * M)
-    assert sorted(services.financing.product_industries(product)) == ["green", "new_energy"]
+    assert sorted(financing_services.needs.product_industries(product)) == ["green", "new_energy"]
     assert list(product.regions.all()) == [world.district]
 
 
@@ -638,7 +637,7 @@ def test_a_stale_product_form_is_told_and_changes_nothing(world, client, rematch
     url = reverse("financing:product_change", args=[world.bank_product.pk])
     login(client, world.bank).get(url)
     read = FinancialProduct.objects.get(pk=world.bank_product.pk)
-    services.product_update(
+    financing_services.product_update(
         product=read, actor=world.secretariat.user, data={"rate_max": Decimal("4.20")}, expected_version=1
     )
 
@@ -658,7 +657,7 @@ def test_a_product_form_without_its_version_is_refused_and_changes_nothing(world
     # Given the secretariat changed the rate after the bank's person read the product
     url = reverse("financing:product_change", args=[world.bank_product.pk])
     read = FinancialProduct.objects.get(pk=world.bank_product.pk)
-    services.product_update(
+    financing_services.product_update(
         product=read, actor=world.secretariat.user, data={"rate_max": Decimal("4.20")}, expected_version=1
     )
     data = product_form_data(read, amount_max="5000")

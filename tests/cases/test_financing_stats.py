@@ -47,9 +47,10 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from cases.financing_stats import statistics, statistics_workbook
-from cases.models import Docking, FinancingNeed, KeyProject, NeedState, Stage, UnitKind
-from cases.services.dockings import docking_transition
+from cases.financing.models import Docking, FinancingNeed, NeedState
+from cases.financing.services.dockings import docking_transition
+from cases.financing.stats import statistics, statistics_workbook
+from cases.models import KeyProject, Stage, UnitKind
 from tests.cases.factories import DockingFactory, OrgFactory, UnitFactory, set_stage
 
 M = Decimal("1000000")

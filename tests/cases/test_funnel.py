@@ -17,8 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases import docking_selectors, guards, matching, permissions, services
-from cases.models import AuditAction, AuditEvent, Docking, NeedState, Role, Stage
+from cases import guards, permissions, services
+from cases.financing import matching
+from cases.financing import permissions as financing_permissions
+from cases.financing import selectors as docking_selectors
+from cases.financing import services as financing_services
+from cases.financing.models import Docking, NeedState
+from cases.models import AuditAction, AuditEvent, Role, Stage
 from notifications.models import Notification
 from tests.cases.factories import (
     DockingFactory,
@@ -100,7 +105,7 @@ def test_each_step_moves_the_docking_dates_it_stores_its_amounts_and_writes_one_
     name = case.split(" ")[0]
 
     with time_machine.travel(NOW, tick=False):
-        services.docking_transition(
+        financing_services.docking_transition(
             docking=fresh(docking), transition=name, actor=user(org, actor), fields=fields, expected_version=1
         )
 
@@ -118,7 +123,7 @@ def test_a_step_tells_the_lead_unit_head_and_the_institutions_people_with_a_link
     colleague = PersonFactory(unit=org.bank_unit, role=Role.INSTITUTION)
     docking = docking_in(org, need, "recommended")
 
-    services.docking_transition(docking=fresh(docking), transition="contact", actor=user(org, "bank"))
+    financing_services.docking_transition(docking=fresh(docking), transition="contact", actor=user(org, "bank"))
 
     told = Notification.objects.filter(key="docking_update")
     assert {n.recipient for n in told} == {org.head.user, colleague.user}  # not the actor, not another bank
@@ -170,7 +175,7 @@ def test_a_step_with_a_wrong_amount_is_refused_by_field_and_changes_nothing(org,
     docking = docking_in(org, need, source, **preset)
 
     with time_machine.travel(NOW, tick=False), pytest.raises(error) as refused:
-        services.docking_transition(docking=fresh(docking), transition=name, actor=user(org, "secretariat"), fields=fields)
+        financing_services.docking_transition(docking=fresh(docking), transition=name, actor=user(org, "secretariat"), fields=fields)
 
     if field is not None:
         assert field in refused.value.message_dict
@@ -188,7 +193,7 @@ OPEN = ["recommended", "contacted", "due_diligence", "intent_signed", "credit_ap
 def test_a_docking_is_declined_with_its_reason_from_any_open_step(org, need, state):
     docking = docking_in(org, need, state)
 
-    services.docking_transition(docking=fresh(docking), transition="decline", actor=user(org, "bank"), reason=" 风险过高 ")
+    financing_services.docking_transition(docking=fresh(docking), transition="decline", actor=user(org, "bank"), reason=" 风险过高 ")
 
     stored = fresh(docking)
     assert (stored.state, stored.decline_reason) == ("declined", "风险过高")
@@ -200,7 +205,7 @@ def test_declining_without_a_reason_is_refused_by_field(org, need, state):
     docking = docking_in(org, need, state)
 
     with pytest.raises(ValidationError) as refused:
-        services.docking_transition(docking=fresh(docking), transition="decline", actor=user(org, "secretariat"))
+        financing_services.docking_transition(docking=fresh(docking), transition="decline", actor=user(org, "secretariat"))
 
     assert list(refused.value.message_dict) == ["reason"]
     assert fresh(docking).state == state
@@ -211,7 +216,7 @@ def test_a_closed_docking_cannot_be_declined(org, need, state):
     docking = docking_in(org, need, state)
 
     with pytest.raises(services.TransitionNotAvailable):
-        services.docking_transition(docking=fresh(docking), transition="decline", actor=user(org, "secretariat"), reason="x")
+        financing_services.docking_transition(docking=fresh(docking), transition="decline", actor=user(org, "secretariat"), reason="x")
 
 
 # Wrong state, stale version
@@ -231,7 +236,7 @@ def test_a_step_that_does_not_start_from_the_state_is_not_available(org, need, c
     docking = docking_in(org, need, state)
 
     with pytest.raises(services.TransitionNotAvailable):
-        services.docking_transition(docking=fresh(docking), transition=name, actor=user(org, "secretariat"), fields=fields)
+        financing_services.docking_transition(docking=fresh(docking), transition=name, actor=user(org, "secretariat"), fields=fields)
 
     assert (fresh(docking).state, fresh(docking).version) == (state, 1)
 
@@ -239,12 +244,12 @@ def test_a_step_that_does_not_start_from_the_state_is_not_available(org, need, c
 def test_a_step_from_a_stale_version_is_a_conflict(org, need):
     docking = docking_in(org, need, "recommended")
     stale = fresh(docking)
-    services.docking_transition(docking=fresh(docking), transition="contact", actor=user(org, "secretariat"))
+    financing_services.docking_transition(docking=fresh(docking), transition="contact", actor=user(org, "secretariat"))
 
     with pytest.raises(services.Conflict):
-        services.docking_transition(docking=stale, transition="decline", actor=user(org, "bank"), reason="x")
+        financing_services.docking_transition(docking=stale, transition="decline", actor=user(org, "bank"), reason="x")
     with pytest.raises(services.Conflict):
-        services.docking_transition(
+        financing_services.docking_transition(
             docking=fresh(docking), transition="start_due_diligence", actor=user(org, "bank"), expected_version=1
         )
 
@@ -263,11 +268,11 @@ def test_only_the_secretariat_and_the_institutions_own_people_move_a_docking(org
     docking = docking_in(org, need, "recommended")
 
     if MAY_MOVE[role]:
-        services.docking_transition(docking=fresh(docking), transition="contact", actor=user(org, role))
+        financing_services.docking_transition(docking=fresh(docking), transition="contact", actor=user(org, role))
         assert fresh(docking).state == "contacted"
     else:
         with pytest.raises(PermissionDenied):
-            services.docking_transition(docking=fresh(docking), transition="contact", actor=user(org, role))
+            financing_services.docking_transition(docking=fresh(docking), transition="contact", actor=user(org, role))
         assert fresh(docking).state == "recommended"
 
 
@@ -277,9 +282,9 @@ def test_a_branch_moves_the_dockings_of_its_own_unit_and_the_head_office_those_o
     on_branch = set_state(DockingFactory(project=need.project, need=need, institution=branch), "recommended")
     on_head_office = docking_in(org, need, "recommended")
 
-    services.docking_transition(docking=fresh(on_branch), transition="contact", actor=user(org, "bank"))
+    financing_services.docking_transition(docking=fresh(on_branch), transition="contact", actor=user(org, "bank"))
     with pytest.raises(PermissionDenied):
-        services.docking_transition(docking=fresh(on_head_office), transition="contact", actor=teller.user)
+        financing_services.docking_transition(docking=fresh(on_head_office), transition="contact", actor=teller.user)
 
     assert (fresh(on_branch).state, fresh(on_head_office).state) == ("contacted", "recommended")
 
@@ -289,7 +294,7 @@ def test_a_branch_moves_the_dockings_of_its_own_unit_and_the_head_office_those_o
 
 def test_an_institution_expresses_interest_once_and_a_docking_opens_on_the_need(org, need):
     with time_machine.travel(NOW, tick=False):
-        docking = services.docking_express_interest(need=need, actor=user(org, "bank"))
+        docking = financing_services.docking_express_interest(need=need, actor=user(org, "bank"))
 
     stored = fresh(docking)
     assert (stored.need, stored.project, stored.institution, stored.source, stored.state, stored.last_step_at) == (
@@ -299,14 +304,14 @@ def test_an_institution_expresses_interest_once_and_a_docking_opens_on_the_need(
     assert event.action == AuditAction.CREATED and event.changes["source"] == [None, "interest"]
     assert Notification.objects.filter(key="docking_update", recipient=org.head.user).count() == 1
     with pytest.raises(services.Conflict):
-        services.docking_express_interest(need=need, actor=user(org, "bank"))
+        financing_services.docking_express_interest(need=need, actor=user(org, "bank"))
     assert Docking.objects.count() == 1
 
 
 @pytest.mark.parametrize("role", ["secretariat", "head", "owner", "supervisor"])
 def test_only_an_institutions_people_express_interest(org, need, role):
     with pytest.raises(PermissionDenied):
-        services.docking_express_interest(need=need, actor=user(org, role))
+        financing_services.docking_express_interest(need=need, actor=user(org, role))
 
     assert not Docking.objects.exists()
 
@@ -316,14 +321,14 @@ def test_interest_in_a_need_not_on_the_white_list_is_refused(org, need, state):
     set_state(need, state)
 
     with pytest.raises(ValidationError) as refused:
-        services.docking_express_interest(need=need, actor=user(org, "bank"))
+        financing_services.docking_express_interest(need=need, actor=user(org, "bank"))
 
     assert list(refused.value.message_dict) == ["need"]
 
 
 def test_two_institutions_each_express_interest_in_the_same_need(org, need, other_bank):
-    services.docking_express_interest(need=need, actor=user(org, "bank"))
-    services.docking_express_interest(need=need, actor=other_bank.user)
+    financing_services.docking_express_interest(need=need, actor=user(org, "bank"))
+    financing_services.docking_express_interest(need=need, actor=other_bank.user)
 
     assert set(Docking.objects.values_list("institution", flat=True)) == {org.bank_unit.pk, other_bank.unit_id}
 
@@ -331,14 +336,14 @@ def test_two_institutions_each_express_interest_in_the_same_need(org, need, othe
 def test_the_secretariat_recommends_a_matched_products_institution(org, need):
     product = FinancialProductFactory(institution=org.bank_unit)
 
-    docking = services.docking_recommend(need=need, product=product, actor=user(org, "secretariat"))
+    docking = financing_services.docking_recommend(need=need, product=product, actor=user(org, "secretariat"))
 
     stored = fresh(docking)
     assert (stored.institution, stored.product, stored.source, stored.state) == (org.bank_unit, product, "match", "recommended")
     with pytest.raises(services.Conflict):
-        services.docking_recommend(need=need, institution=org.bank_unit, actor=user(org, "secretariat"))
+        financing_services.docking_recommend(need=need, institution=org.bank_unit, actor=user(org, "secretariat"))
     with pytest.raises(PermissionDenied):
-        services.docking_recommend(need=need, product=FinancialProductFactory(), actor=user(org, "head"))
+        financing_services.docking_recommend(need=need, product=FinancialProductFactory(), actor=user(org, "head"))
 
 
 # The case guards read need-based dockings
@@ -348,7 +353,7 @@ def test_the_case_moves_to_financing_only_once_a_need_based_docking_has_a_signed
     docking = docking_in(org, need, "due_diligence")
     assert guards.secure_financing(fresh(docking).project)
 
-    services.docking_transition(
+    financing_services.docking_transition(
         docking=fresh(docking), transition="sign_intent", actor=user(org, "bank"), fields={"intent_amount": D("20000000")}
     )
 
@@ -357,7 +362,7 @@ def test_the_case_moves_to_financing_only_once_a_need_based_docking_has_a_signed
 
 def test_a_declined_docking_does_not_count_for_the_move_to_financing(org, need):
     docking = docking_in(org, need, "intent_signed")
-    services.docking_transition(docking=fresh(docking), transition="decline", actor=user(org, "bank"), reason="撤回")
+    financing_services.docking_transition(docking=fresh(docking), transition="decline", actor=user(org, "bank"), reason="撤回")
 
     assert guards.secure_financing(fresh(docking).project) != []
 
@@ -413,7 +418,7 @@ def test_the_docking_page_shows_the_funnel_with_dates_and_amounts_and_the_trail(
     docking = docking_in(org, need, "recommended")
     with time_machine.travel(NOW, tick=False):
         for name, fields in [("contact", {}), ("sign_intent", {"intent_amount": D("25000000")})]:
-            services.docking_transition(docking=fresh(docking), transition=name, actor=user(org, "bank"), fields=fields)
+            financing_services.docking_transition(docking=fresh(docking), transition=name, actor=user(org, "bank"), fields=fields)
     client.force_login(user(org, "bank"))
 
     response = client.get(reverse("financing:docking", args=[docking.pk]))
@@ -448,7 +453,7 @@ def test_the_funnel_says_which_steps_were_reached_and_which_skipped(org, need, c
     state, taken, reached, skipped = FUNNELS[case]
     docking = docking_in(org, need, state)
     for name, fields in taken:
-        services.docking_transition(
+        financing_services.docking_transition(
             docking=fresh(docking), transition=name, actor=user(org, "secretariat"), fields=fields, reason="不再跟进"
         )
     docking = fresh(docking)
@@ -538,7 +543,7 @@ def test_the_docking_page_costs_the_same_queries_with_a_short_and_a_long_trail(o
         ("contact", {}), ("start_due_diligence", {}), ("sign_intent", {"intent_amount": D("1000")}),
         ("approve_credit", {"credit_approved_amount": D("1000")}),
     ]:
-        services.docking_transition(docking=fresh(long), transition=name, actor=user(org, "secretariat"), fields=fields)
+        financing_services.docking_transition(docking=fresh(long), transition=name, actor=user(org, "secretariat"), fields=fields)
     client.force_login(user(org, "secretariat"))
     _queries(client, reverse("financing:docking", args=[short.pk]))  # warm the content type cache
 
@@ -694,7 +699,7 @@ def test_the_need_page_costs_the_same_queries_with_few_and_many_matches_and_dock
     products += [FinancialProductFactory() for _index in range(8)]
     matching.match_need(need)
     for product in products[1:7]:
-        services.docking_recommend(need=need, product=product, actor=user(org, "secretariat"), note="推荐")
+        financing_services.docking_recommend(need=need, product=product, actor=user(org, "secretariat"), note="推荐")
 
     # Then the page costs what it did
     assert _page_queries(client, url) == few
@@ -801,6 +806,6 @@ def test_the_docking_list_costs_the_same_queries_for_two_and_twenty_dockings(org
 def test_permissions_let_an_institution_take_only_the_funnel_steps(org, need):
     docking = docking_in(org, need, "recommended")
 
-    assert {name for name in permissions.INSTITUTION_DOCKING_TRANSITIONS if permissions.can_transition(org.bank.user, docking, name)} == set(
-        permissions.INSTITUTION_DOCKING_TRANSITIONS
+    assert {name for name in financing_permissions.INSTITUTION_DOCKING_TRANSITIONS if permissions.can_transition(org.bank.user, docking, name)} == set(
+        financing_permissions.INSTITUTION_DOCKING_TRANSITIONS
     )

@@ -34,21 +34,16 @@ from django.utils import timezone
 from viewflow.workflow.models import Process, Task
 
 from cases import services
-from cases.models import (
-    AuditEvent,
-    Blocker,
+from cases.financing import services as financing_services
+from cases.financing.models import (
     Docking,
     DockingState,
     EventInvitation,
     FinancialProduct,
     FinancingNeed,
-    KeyProject,
     MatchmakingEvent,
-    PreworkItem,
-    Role,
-    Stage,
-    UnitKind,
 )
+from cases.models import AuditEvent, Blocker, KeyProject, PreworkItem, Role, Stage, UnitKind
 from notifications.models import Notification
 from tests.cases.factories import PersonFactory, PreworkItemFactory, UnitFactory, set_stage
 from workflow import bulletin as bulletins
@@ -264,7 +259,7 @@ def urls_of(route, values):
 
 
 def publish_need(org, project, amount, purpose):
-    need = services.need_create(
+    need = financing_services.need_create(
         project=project,
         actor=org.secretariat.user,
         data={
@@ -276,12 +271,12 @@ def publish_need(org, project, amount, purpose):
             "collateral": "厂房抵押",
         },
     )
-    services.need_transition(need=need, transition="submit", actor=org.secretariat.user)
-    return services.need_transition(need=FinancingNeed.objects.get(pk=need.pk), transition="publish", actor=org.secretariat.user)
+    financing_services.need_transition(need=need, transition="submit", actor=org.secretariat.user)
+    return financing_services.need_transition(need=FinancingNeed.objects.get(pk=need.pk), transition="publish", actor=org.secretariat.user)
 
 
 def product(org, institution, name):
-    return services.product_create(
+    return financing_services.product_create(
         actor=org.secretariat.user,
         data={
             "institution": institution, "name": name, "financing_type": "loan",
@@ -303,16 +298,16 @@ def build_world():
     w.project = project
 
     w.need = publish_need(org, project, "30000000", "新建产线设备购置")
-    w.draft_need = services.need_create(
+    w.draft_need = financing_services.need_create(
         project=project, actor=org.secretariat.user,
         data={"amount": Decimal("9000000"), "financing_type": "bond", "purpose": SECRETS["draft_need"],
               "term_months": 24, "deadline": timezone.localdate() + datetime.timedelta(days=90)},
     )
     w.own_product = product(org, org.bank_unit, "科技成果转化贷")
     w.other_product = product(org, w.other_bank, SECRETS["other_product"])
-    w.own_docking = services.docking_express_interest(need=w.need, actor=w.bank)
-    w.other_docking = services.docking_express_interest(need=w.need, actor=w.other_banker.user)
-    services.docking_transition(docking=Docking.objects.get(pk=w.other_docking.pk), transition="contact", actor=w.other_banker.user)
+    w.own_docking = financing_services.docking_express_interest(need=w.need, actor=w.bank)
+    w.other_docking = financing_services.docking_express_interest(need=w.need, actor=w.other_banker.user)
+    financing_services.docking_transition(docking=Docking.objects.get(pk=w.other_docking.pk), transition="contact", actor=w.other_banker.user)
 
     w.blocker = services.blocker_report(
         project=project, actor=org.staff.user, data={"title": SECRETS["blocker"], "category": "land"}

@@ -11,8 +11,9 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from cases import financing_selectors, matching
-from cases.models import (
+from cases.financing import matching
+from cases.financing import selectors as financing_selectors
+from cases.financing.models import (
     INDUSTRY_BITS,
     STAGE_BITS,
     FinancialProduct,
@@ -21,11 +22,10 @@ from cases.models import (
     NeedMatch,
     NeedState,
     SpecialLine,
-    Stage,
-    UnitKind,
     mask_of,
 )
-from cases.services import product_create, product_deactivate, product_update
+from cases.financing.services import product_create, product_deactivate, product_update
+from cases.models import Stage, UnitKind
 from tests.cases.factories import KeyProjectFactory, UnitFactory, set_stage
 from tests.cases.financing_factories import (
     FinancialProductFactory,

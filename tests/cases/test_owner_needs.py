@@ -16,18 +16,10 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases import matching, services
-from cases.models import (
-    AuditEvent,
-    Docking,
-    FinancialProduct,
-    FinancingNeed,
-    KeyProject,
-    NeedMatch,
-    NeedState,
-    Stage,
-    UnitKind,
-)
+from cases.financing import matching
+from cases.financing import services as financing_services
+from cases.financing.models import Docking, FinancialProduct, FinancingNeed, NeedMatch, NeedState
+from cases.models import AuditEvent, KeyProject, Stage, UnitKind
 from notifications.models import Notification
 from tests.cases.factories import DockingFactory, KeyProjectFactory, UnitFactory, set_stage
 from tests.cases.financing_factories import (
@@ -82,7 +74,7 @@ def reload(need):
 
 
 def owners_draft(world, **overrides):
-    return services.need_create(project=world.project, actor=world.owner.user, data=need_data(**overrides))
+    return financing_services.need_create(project=world.project, actor=world.owner.user, data=need_data(**overrides))
 
 
 def in_state(world, state):
@@ -156,10 +148,10 @@ def test_an_owner_drafts_and_submits_a_need_on_the_pages_and_the_secretariat_is_
 def test_the_owner_is_told_when_its_need_is_sent_back_and_reads_the_note(world, client):
     # Given a need the owner drafted and submitted
     need = owners_draft(world)
-    services.need_transition(need=reload(need), transition="submit", actor=world.owner.user)
+    financing_services.need_transition(need=reload(need), transition="submit", actor=world.owner.user)
 
     # When the secretariat sends it back with a note
-    services.need_transition(
+    financing_services.need_transition(
         need=reload(need), transition="return", actor=world.secretariat.user, reason="请补充抵押物评估价值"
     )
 
@@ -189,12 +181,12 @@ def test_the_steps_an_owner_may_take_on_its_own_need(world, step, state, allowed
 
     # When the owner takes the step
     if allowed:
-        after = services.need_transition(need=reload(need), transition=step, actor=world.owner.user, reason="企业调整")
+        after = financing_services.need_transition(need=reload(need), transition=step, actor=world.owner.user, reason="企业调整")
         # Then it is taken
-        assert after.state == services.financing.NEED_STEPS[step].target
+        assert after.state == financing_services.needs.NEED_STEPS[step].target
     else:
         with pytest.raises(PermissionDenied):
-            services.need_transition(need=reload(need), transition=step, actor=world.owner.user, reason="企业调整")
+            financing_services.need_transition(need=reload(need), transition=step, actor=world.owner.user, reason="企业调整")
         # Then it is refused and nothing changed
         assert reload(need).state == state
         assert not AuditEvent.objects.filter(object_id=str(need.pk), transition=step).exists()
@@ -203,8 +195,8 @@ def test_the_steps_an_owner_may_take_on_its_own_need(world, step, state, allowed
 def test_an_owner_changes_its_need_only_while_it_is_a_draft(world):
     need = in_state(world, NeedState.SUBMITTED)
 
-    with pytest.raises(services.WrongState):
-        services.need_update(need=reload(need), actor=world.owner.user, data={"amount": 30 * M})
+    with pytest.raises(financing_services.WrongState):
+        financing_services.need_update(need=reload(need), actor=world.owner.user, data={"amount": 30 * M})
 
     assert reload(need).amount == 20 * M
 
@@ -234,7 +226,7 @@ def test_another_enterprises_needs_are_out_of_an_owners_reach(world, client):
         client.post(reverse("financing:need_add", args=[world.other_project.pk]), form_data()).status_code,
     ]
     with pytest.raises(PermissionDenied):
-        services.need_create(project=world.other_project, actor=world.owner.user, data=need_data())
+        financing_services.need_create(project=world.other_project, actor=world.owner.user, data=need_data())
 
     assert answers == [404] * 5
     assert list(FinancingNeed.objects.order_by("pk").values()) == before
@@ -347,7 +339,7 @@ def denied_kwargs(name, params, objects):
 
 
 def test_an_owner_reaches_its_own_needs_pages_and_nothing_else_of_financing(world, client):
-    from cases.models import MatchmakingEvent
+    from cases.financing.models import MatchmakingEvent
 
     need = in_state(world, NeedState.PUBLISHED)
     matching.match_need(need)
@@ -409,8 +401,8 @@ def api(world):
 
 def test_the_api_gives_an_owner_its_own_cases_needs_in_every_state_and_nothing_more(world, api):
     draft = owners_draft(world)
-    services.need_transition(need=reload(draft), transition="submit", actor=world.owner.user)
-    services.need_transition(need=reload(draft), transition="return", actor=world.secretariat.user, reason="补充材料")
+    financing_services.need_transition(need=reload(draft), transition="submit", actor=world.owner.user)
+    financing_services.need_transition(need=reload(draft), transition="return", actor=world.secretariat.user, reason="补充材料")
     published = in_state(world, NeedState.PUBLISHED)
 
     white_list = api.get("/api/needs/").json()["results"]

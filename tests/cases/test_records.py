@@ -9,7 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from cases import permissions, services
-from cases.models import AuditAction, AuditEvent, Blocker, Docking, PreworkItem, Stage
+from cases.financing import services as financing_services
+from cases.financing.models import Docking
+from cases.models import AuditAction, AuditEvent, Blocker, PreworkItem, Stage
 from tests.cases.factories import (
     BlockerFactory,
     DockingFactory,
@@ -691,7 +693,7 @@ def test_who_may_take_which_blocker_transition(org, project, role):
 
 
 def test_recommending_a_case_to_an_institution_starts_a_docking_with_an_audit_event(org, project):
-    docking = services.docking_create(
+    docking = financing_services.docking_create(
         project=project, institution=org.bank_unit, actor=user(org, "secretariat")
     )
 
@@ -707,18 +709,18 @@ def test_recommending_a_case_to_an_institution_starts_a_docking_with_an_audit_ev
 @pytest.mark.parametrize("role", ["head", "supervisor", "bank"])
 def test_only_the_secretariat_starts_dockings(org, project, role):
     with pytest.raises(PermissionDenied):
-        services.docking_create(project=project, institution=org.bank_unit, actor=user(org, role))
+        financing_services.docking_create(project=project, institution=org.bank_unit, actor=user(org, role))
 
     assert not Docking.objects.exists()
 
 
 def test_a_second_docking_with_the_same_institution_is_refused(org, project):
-    services.docking_create(
+    financing_services.docking_create(
         project=project, institution=org.bank_unit, actor=user(org, "secretariat")
     )
 
     with pytest.raises(ValidationError) as refused:
-        services.docking_create(
+        financing_services.docking_create(
             project=project, institution=org.bank_unit, actor=user(org, "secretariat")
         )
 
@@ -737,7 +739,7 @@ def test_a_docking_goes_from_recommended_to_disbursed_one_audited_step_at_a_time
     ]
 
     for name, fields in steps:
-        services.docking_transition(
+        financing_services.docking_transition(
             docking=fresh(docking), transition=name, actor=user(org, "secretariat"), fields=fields
         )
 
@@ -795,7 +797,7 @@ def test_a_docking_step_is_blocked_until_its_amounts_are_given(org, project, cas
         Docking.objects.filter(pk=docking.pk).update(credit_approved_amount=Decimal("28000000"))
 
     with pytest.raises(services.TransitionBlocked) as blocked:
-        services.docking_transition(
+        financing_services.docking_transition(
             docking=fresh(docking), transition=name, actor=user(org, "secretariat"), fields=fields
         )
 
@@ -806,11 +808,11 @@ def test_a_docking_step_is_blocked_until_its_amounts_are_given(org, project, cas
 def test_declining_a_docking_needs_a_reason_and_keeps_it(org, project):
     docking = DockingFactory(project=project, institution=org.bank_unit)
     with pytest.raises(ValidationError):
-        services.docking_transition(
+        financing_services.docking_transition(
             docking=fresh(docking), transition="decline", actor=user(org, "secretariat")
         )
 
-    services.docking_transition(
+    financing_services.docking_transition(
         docking=fresh(docking),
         transition="decline",
         actor=user(org, "secretariat"),
@@ -923,21 +925,21 @@ REFUSALS = {
     ),
     "docking moved by a unit head": (
         _docking,
-        services.docking_transition,
+        financing_services.docking_transition,
         "docking",
         dict(transition="contact", role="head"),
         PermissionDenied,
     ),
     "docking declined without a reason": (
         _docking,
-        services.docking_transition,
+        financing_services.docking_transition,
         "docking",
         dict(transition="decline", role="secretariat"),
         ValidationError,
     ),
     "docking intent signed before contact": (
         _docking,
-        services.docking_transition,
+        financing_services.docking_transition,
         "docking",
         dict(
             transition="sign_intent", role="secretariat", fields={"intent_amount": Decimal("1000")}
@@ -989,7 +991,7 @@ def test_a_refused_transition_changes_no_state_no_version_and_writes_no_audit_ev
             services.blocker_transition,
             "blocker",
         ),
-        (_docking, services.docking_transition, "docking"),
+        (_docking, financing_services.docking_transition, "docking"),
     ],
     ids=["prework item", "blocker", "docking"],
 )

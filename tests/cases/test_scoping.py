@@ -4,7 +4,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.http import Http404
 
-from cases import financing_selectors, matching, selectors
+from cases import selectors
+from cases.financing import matching
+from cases.financing import selectors as financing_selectors
 from cases.models import LeaderResponsibility, Role, Stage
 from tests.cases.factories import (
     PASSWORD,
@@ -84,7 +86,7 @@ def test_blocker_list_holds_the_blockers_of_exactly_the_cases_the_role_may_see(r
 
 @pytest.mark.parametrize("role", SEES)
 def test_docking_list_holds_the_dockings_of_exactly_the_cases_the_role_may_see(recorded, role):
-    seen = selectors.docking_list(getattr(recorded, role).user)
+    seen = financing_selectors.case_dockings(getattr(recorded, role).user)
 
     assert project_codes_of(seen) == SEES[role]
 
@@ -264,7 +266,7 @@ def test_an_institution_user_sees_no_case_even_with_a_docking_on_it(org):
     DockingFactory(project=org.project, institution=org.bank_unit)
 
     assert codes(selectors.project_list(org.bank.user)) == set()
-    assert list(selectors.docking_list(org.bank.user)) == []
+    assert list(financing_selectors.case_dockings(org.bank.user)) == []
 
 
 # Users who are no role

@@ -10,15 +10,16 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cases import services
-from cases.models import Docking, DockingState, FinancingNeed, Stage, UnitKind
+from cases.financing import services as financing_services
+from cases.financing.models import Docking, DockingState, FinancingNeed
+from cases.models import Stage, UnitKind
 from tests.cases.factories import UnitFactory, set_stage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def published_need(org, project, amount, purpose):
-    need = services.need_create(
+    need = financing_services.need_create(
         project=project,
         actor=org.secretariat.user,
         data={
@@ -30,8 +31,8 @@ def published_need(org, project, amount, purpose):
             "collateral": "土地使用权抵押",
         },
     )
-    services.need_transition(need=need, transition="submit", actor=org.secretariat.user)
-    return services.need_transition(
+    financing_services.need_transition(need=need, transition="submit", actor=org.secretariat.user)
+    return financing_services.need_transition(
         need=FinancingNeed.objects.get(pk=need.pk), transition="publish", actor=org.secretariat.user
     )
 
@@ -49,7 +50,7 @@ def test_a_bank_docks_a_need_to_approved_credit_and_cannot_open_another_banks_do
     other_project = set_stage(org.other_project, Stage.DOCKING)
     other_need = published_need(org, other_project, "8000000", "仓储扩建")
     other_bank = UnitFactory(name="城市商业银行", kind=UnitKind.INSTITUTION)
-    other_docking = services.docking_create(need=other_need, institution=other_bank, actor=org.secretariat.user)
+    other_docking = financing_services.docking_create(need=other_need, institution=other_bank, actor=org.secretariat.user)
 
     # When the bank's person logs in, the portal is their home
     page = log_in(org.bank)

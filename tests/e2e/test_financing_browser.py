@@ -10,8 +10,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cases import matching, services
-from cases.models import Docking, FinancingNeed, NeedState, Stage
+from cases.financing import matching
+from cases.financing import services as financing_services
+from cases.financing.models import Docking, FinancingNeed, NeedState
+from cases.models import Stage
 from tests.cases.factories import set_stage
 from tests.cases.financing_factories import FinancialProductFactory
 
@@ -19,7 +21,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def need_of(org, project, actor, purpose):
-    return services.need_create(
+    return financing_services.need_create(
         project=project,
         actor=actor,
         data={
@@ -37,8 +39,8 @@ def test_the_secretariat_recommends_a_matched_product_from_the_needs_page(org, l
     # Given a published need of the park's case that a product of the bank fits
     project = set_stage(org.project, Stage.DOCKING)
     need = need_of(org, project, org.secretariat.user, "新建智能产线设备购置")
-    services.need_transition(need=need, transition="submit", actor=org.secretariat.user)
-    need = services.need_transition(need=FinancingNeed.objects.get(pk=need.pk), transition="publish", actor=org.secretariat.user)
+    financing_services.need_transition(need=need, transition="submit", actor=org.secretariat.user)
+    need = financing_services.need_transition(need=FinancingNeed.objects.get(pk=need.pk), transition="publish", actor=org.secretariat.user)
     product = FinancialProductFactory(institution=org.bank_unit, name="科技成果转化贷")
     matching.match_need(need)
 

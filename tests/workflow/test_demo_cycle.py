@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db.models import F, Max
 from django.utils import timezone
 
-from cases.demo import seed_demo
+from cases.financing.demo import seed_demo
 from cases.models import AuditEvent
 from workflow import escalation, selectors
 from workflow.calendar import WorkingCalendar

@@ -17,8 +17,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from viewflow.workflow.status import PROCESS, STATUS
 
-from cases import services as case_services
-from cases.models import AuditEvent, Docking, DockingStallRule, Stage
+from cases.financing import services as financing_services
+from cases.financing.models import Docking, DockingStallRule
+from cases.models import AuditEvent, Stage
 from tests.cases.factories import DockingFactory, set_stage, set_state
 from tests.cases.financing_factories import (
     FinancingNeedFactory,
@@ -186,7 +187,7 @@ def test_a_batch_leaves_alone_a_docking_that_moved_since_the_sweep(org, need, th
     docking = docking_in(org, need)
     with time_machine.travel(at(D(2026, 10, 9), 7), tick=False):
         ids = list(financing.stalled_dockings())
-        case_services.docking_transition(docking=Docking.objects.get(pk=docking.pk), transition="start_due_diligence", actor=org.bank.user)
+        financing_services.docking_transition(docking=Docking.objects.get(pk=docking.pk), transition="start_due_diligence", actor=org.bank.user)
         started = financing.start_follow_ups(ids, financing.STALLED)
 
     assert ids == [docking.pk] and started == 0
@@ -329,7 +330,7 @@ def test_a_step_of_the_docking_ends_its_open_follow_up_and_stops_the_clock(org, 
     process = follow_ups(followed).get()
     task = open_task(process)
 
-    case_services.docking_transition(
+    financing_services.docking_transition(
         docking=Docking.objects.get(pk=followed.pk), transition="start_due_diligence", actor=org.bank.user
     )
 

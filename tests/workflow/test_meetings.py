@@ -22,14 +22,13 @@ from rest_framework.test import APIClient
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from cases.financing.models import Docking, DockingState
 from cases.models import (
     AnnualPlan,
     AuditAction,
     AuditEvent,
     Blocker,
     BlockerState,
-    Docking,
-    DockingState,
     KeyProject,
     Stage,
 )
