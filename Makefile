@@ -29,8 +29,10 @@ install-test: $(VENV)/.installed-test
 run: install
 	PORT=$(PORT) bin/run-embedded
 
-## make test: the whole suite on SQLite, then on PostgreSQL when it is reachable (required under CI=true).
+## make test: the layers' contracts, then the whole suite on SQLite, then on PostgreSQL when it is reachable (required under CI=true).
 test: install-test
+	@echo "== The layers (import-linter's contracts in pyproject.toml) =="
+	$(VENV)/bin/lint-imports
 	@echo "== The suite on SQLite, the embedded database =="
 	DATABASE_URL=sqlite://:memory: $(PYTEST) -m "not postgres"
 	@echo "== The suite on PostgreSQL at $(PG_TEST_URL) =="

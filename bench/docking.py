@@ -15,7 +15,7 @@ half for named industries) and ``--needs`` published financing needs of those ca
   new need (``cases.matching.match_need``), over ``--samples`` needs just published;
   ``publish_one_ms`` and ``publish_one_queries``: the whole publishing service around it (the
   version-checked step, the audit row, the notifications, the matching);
-- ``statistics_ms`` and ``statistics_queries``: ``cases.financing_stats.statistics`` for the
+- ``statistics_ms`` and ``statistics_queries``: ``cases.financing.stats.statistics`` for the
   secretariat, the median of three runs (null when that module is not there).
 """
 
@@ -304,7 +304,7 @@ def format_table(result):
     statistics_line = (
         f"  statistics          {result['statistics_ms']} ms, {result['statistics_queries']} queries"
         if result["statistics_ms"] is not None
-        else "  statistics          not measured (cases.financing_stats.statistics is not there)"
+        else "  statistics          not measured (cases.financing.stats.statistics is not there)"
     )
     return "\n".join(
         [

@@ -5,7 +5,7 @@ both do the same thing for each due task: record that it escalated and tell the 
 head through ``notifications`` (one in-app notification, its deliveries enqueued on a
 broker in memory).
 
-- ours: ``workflow.escalation.sweep`` (one indexed query, batches of 500) and each batch's
+- ours: ``workflow.engine.ladder.sweep`` (one indexed query, batches of 500) and each batch's
   ``escalate_batch`` run one after another in this process, as one celery worker would;
 - viewflow: a flow whose task has a non-interrupting ``.OnTimeout`` boundary
   (``bench/timer_flow.py``), fired by ``viewflow.workflow.timers.fire_due_timers``.
@@ -74,8 +74,8 @@ def _our_moments(cal, steps):
     """A start, a due moment, and the moment ``at`` when exactly the first overdue rung is due.
 
     Returns (started, due_at, at, the level-1 rung, the rungs that fired before it, the first rung)."""
-    from workflow import escalation
-    from workflow.models import TaskKind
+    from workflow.engine import ladder as escalation
+    from workflow.engine.models import TaskKind
 
     ladder = escalation.ladder(TaskKind.PREWORK, steps)
     started = timezone.now() - datetime.timedelta(days=60)
@@ -92,10 +92,10 @@ def _our_moments(cal, steps):
 
 def build_ours(tasks, due, projects, cal):
     """``tasks`` pre-work approval tasks with clocks; ``due`` of them one working day overdue."""
-    from workflow import escalation
-    from workflow.flows import PreworkFlow
-    from workflow.models import Escalation, TaskClock, TaskKind
-    from workflow.permissions import unit_task
+    from workflow.coordination.flows import PreworkFlow
+    from workflow.engine import ladder as escalation
+    from workflow.engine.models import Escalation, TaskClock, TaskKind
+    from workflow.engine.permissions import unit_task
 
     steps = escalation.steps_by_kind()
     started, due_at, at, level_one, earlier, first_rung = _our_moments(cal, steps)
@@ -152,7 +152,7 @@ def build_ours(tasks, due, projects, cal):
 
 
 def run_ours(at):
-    from workflow import escalation
+    from workflow.engine import ladder as escalation
 
     batches, per_batch = [], []
     with counting() as total:
@@ -221,8 +221,8 @@ def run(options):
         raise SystemExit("--tasks must be at least 2, --due between 1 and --tasks - 1, --projects at least 1")
     from cases.models import KeyProject
     from notifications.models import Notification
-    from workflow.calendar import WorkingCalendar
-    from workflow.models import Escalation
+    from workflow.engine.calendar import WorkingCalendar
+    from workflow.engine.models import Escalation
 
     with throwaway_database():
         log(f"building a city of {options.projects} key projects")

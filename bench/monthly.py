@@ -7,7 +7,7 @@
   the step again to show it is idempotent (``rerun_created``, ``rerun_started``).
   While it runs, the main process asks for the report status page and the inbox as the
   secretariat and a unit head, and reports their latency (``page_ms_median``, ``page_ms_max``).
-- ``lights``: every active case lit and snapshotted (``workflow.lights.lights_compute``).
+- ``lights``: every active case lit and snapshotted (``workflow.monthly.lights.lights_compute``).
 - ``agenda``: the meeting's agenda drafted from the data (``workflow.meetings.meeting_draft``).
 - ``bulletin``: every unit scored and ranked (``workflow.bulletin.bulletin_compute``).
 
@@ -21,6 +21,8 @@ import threading
 import time
 
 from django.db import connection, connections
+
+from workflow.monthly import bulletin, launch, lights, meetings, periods, reports, services
 
 from .city import build_city
 from .environment import log, throwaway_database
@@ -39,8 +41,6 @@ def add_arguments(parser):
 
 def _worker(batches, results):
     """A worker process: take batches until none are left, count the statements it ran."""
-    from workflow import reports
-
     connections.close_all()
     started = 0
     with counting() as statements:
@@ -49,7 +49,7 @@ def _worker(batches, results):
                 batch = batches.get_nowait()
             except Exception:  # queue.Empty
                 break
-            started += reports.start_report_flows(batch)
+            started += launch.start_report_flows(batch)
     results.put((started, statements.count))
     connections.close_all()
 
@@ -80,12 +80,10 @@ def _watch_pages(stop, timings):
 
 
 def run_reports(month, workers):
-    from workflow import reports
-
     with counting() as statements:
         started_at = time.perf_counter()
-        opened = reports.reports_open(month=month, enqueue=False)
-        from workflow.models import MonthlyReport
+        opened = services.reports_open(month=month, enqueue=False)
+        from workflow.monthly.models import MonthlyReport
 
         pending = list(
             MonthlyReport.objects.filter(month=month, process__isnull=True).order_by("pk").values_list("pk", flat=True)
@@ -113,8 +111,8 @@ def run_reports(month, workers):
     queries = statements.count + sum(queries for _count, queries in outcomes)
     cases = max(opened["created"], 1)
     # Run again: nothing is created or started twice.
-    again = reports.reports_open(month=month, enqueue=False)
-    rerun_started = reports.start_report_flows(
+    again = services.reports_open(month=month, enqueue=False)
+    rerun_started = launch.start_report_flows(
         list(MonthlyReport.objects.filter(month=month).values_list("pk", flat=True)[: reports.REPORT_BATCH])
     )
     return {
@@ -147,14 +145,12 @@ def run(options):
     from django.utils import timezone
 
     from cases.models import KeyProject
-    from workflow import bulletin, lights, meetings
-
     with throwaway_database():
         workers = options.workers if connection.vendor == "postgresql" else 1
         log(f"building a city with {options.cases} active cases")
         build_city(options.cases)
         KeyProject.objects.exclude(stage__in=lights.ACTIVE_STAGES).update(stage=lights.ACTIVE_STAGES[-1])
-        month = lights.previous_month(lights.first_of_month(timezone.localdate()))
+        month = periods.previous_month(periods.first_of_month(timezone.localdate()))
         log(f"reports: {options.cases} report flows over {workers} worker processes")
         result = {"cases": options.cases, "database": connection.vendor, "month": f"{month:%Y-%m}"}
         result["reports"] = run_reports(month, workers)

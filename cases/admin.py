@@ -1,4 +1,5 @@
-"""The Django admin for the case core's models (financing docking's are in ``cases.financing.admin``).
+"""The Django admin for the case core's models (financing docking's are in
+``cases.financing.admin``).
 
 The organisation is edited here. Key projects and their records are shown read-only:
 they change through the pages, the API and the services, which audit every change.

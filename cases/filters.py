@@ -15,6 +15,7 @@ from .models import (
     Unit,
     UnitKind,
 )
+from .permissions import project_scope
 
 PROJECT_SEARCH_FIELDS = ("code", "name", "owner__name")
 
@@ -43,8 +44,6 @@ class ProjectFilter(django_filters.FilterSet):
 
 def visible_projects(request):
     """The projects a filter may name: naming another is refused like a project that does not exist."""
-    from .permissions import project_scope
-
     if request is None:
         return KeyProject.objects.none()
     return KeyProject.objects.filter(project_scope(request.user))

@@ -23,6 +23,7 @@ from .models import (
     Unit,
     UnitKind,
 )
+from .services.projects import SECRETARIAT_FIELDS
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -164,8 +165,6 @@ class ProjectForm(ServiceForm):
             if self.year + 1 in plans:
                 self.initial["plan_next_year"] = in_wan(plans[self.year + 1].planned_investment)
         if not secretariat:
-            from .services.projects import SECRETARIAT_FIELDS
-
             for name in SECRETARIAT_FIELDS & set(self.fields):
                 self.fields[name].disabled = True
 

@@ -1,4 +1,5 @@
-"""The audit trail as a case page shows it: who did what, from what to what, and which facts changed."""
+"""The audit trail as a case page shows it: who did what, from what to what, and which facts
+changed."""
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist

@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "cases",
     "cases.financing",
     "workflow",
+    "workflow.engine",
+    "workflow.coordination",
+    "workflow.monthly",
 ]
 
 MIDDLEWARE = [
@@ -79,7 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.inbox",
-                "workflow.context_processors.calendar_warning",
+                "workflow.engine.context_processors.calendar_warning",
             ],
         },
     },
@@ -102,7 +105,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "workflow.permissions.TaskPermissionBackend",
+    "workflow.engine.permissions.TaskPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -202,13 +205,13 @@ SPECTACULAR_SETTINGS = {
         "PreworkStateEnum": "cases.models.PreworkState",
         "BlockerStateEnum": "cases.models.BlockerState",
         "DockingStateEnum": "cases.financing.models.DockingState",
-        "CycleStepEnum": "workflow.models.CycleStep.Kind",
-        "ReportStateEnum": "workflow.models.MonthlyReport.State",
-        "MeetingStateEnum": "workflow.models.Meeting.State",
-        "DecisionStateEnum": "workflow.models.Decision.State",
-        "AgendaSectionEnum": "workflow.models.AgendaSection",
-        "ScoreMeasureEnum": "workflow.models.ScoreMeasure",
-        "BulletinStateEnum": "workflow.models.Bulletin.State",
+        "CycleStepEnum": "workflow.monthly.models.CycleStep.Kind",
+        "ReportStateEnum": "workflow.monthly.models.MonthlyReport.State",
+        "MeetingStateEnum": "workflow.monthly.models.Meeting.State",
+        "DecisionStateEnum": "workflow.monthly.models.Decision.State",
+        "AgendaSectionEnum": "workflow.monthly.models.AgendaSection",
+        "ScoreMeasureEnum": "workflow.monthly.models.ScoreMeasure",
+        "BulletinStateEnum": "workflow.monthly.models.Bulletin.State",
         "EventKindEnum": "cases.financing.models.MatchmakingEvent.Kind",
         "EventStateEnum": "cases.financing.models.MatchmakingEvent.State",
         "IndustryEnum": "cases.models.Industry",

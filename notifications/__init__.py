@@ -1,1 +1,2 @@
-"""Telling people: outbox, channels (in-app, email, webhooks) and delivery. Knows no case and no flow."""
+"""Telling people: outbox, channels (in-app, email, webhooks) and delivery. Knows no case and no
+flow."""

@@ -1,4 +1,5 @@
-"""The bell: every page knows how many unread notifications its reader has (one query, when shown)."""
+"""The bell: every page knows how many unread notifications its reader has (one query, when shown).
+"""
 
 from django.utils.functional import SimpleLazyObject
 

@@ -1,1 +1,2 @@
-"""Who must do what by when: flows, the working-day calendar, deadlines, escalation, the monthly cycle."""
+"""Who must do what by when: flows, the working-day calendar, deadlines, escalation, the monthly
+cycle."""

@@ -29,11 +29,27 @@ from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.status import STATUS
 
 from cases.models import AnnualPlan, KeyProject, Person, Role, Stage
-
-from . import bulletin, cycle, lights, meetings, reports, services
-from .calendar import WorkingCalendar
-from .lights import first_of_month, last_day, previous_month
-from .models import CycleStep, Decision, LightSnapshot, Meeting, MonthlyReport
+from workflow.coordination import launch as coordination_launch
+from workflow.coordination import orders
+from workflow.coordination.flows import SupervisionFlow
+from workflow.engine import services
+from workflow.engine.calendar import WorkingCalendar
+from workflow.engine.nodes import run_flow_job
+from workflow.monthly import (
+    bulletin,
+    decisions,
+    lights,
+    meetings,
+    periods,
+    reports,
+    runner,
+    selectors,
+    timeline,
+)
+from workflow.monthly import launch as monthly_launch
+from workflow.monthly.flows import DecisionFlow
+from workflow.monthly.models import CycleStep, Decision, LightSnapshot, Meeting, MonthlyReport
+from workflow.monthly.periods import first_of_month, last_day, previous_month
 
 K = CycleStep.Kind
 WORK_DONE = ["主体结构施工推进", "设备安装调试", "厂房钢结构吊装完成", "道路路基施工", "管网铺设", "装修及配套工程"]
@@ -74,7 +90,7 @@ class CycleDemo:
             self.stdout.write(message)
 
     def day(self, month, kind):
-        return cycle.step_date(month, kind, self.cal)
+        return timeline.step_date(month, kind, self.cal)
 
     def _back(self, day, count):
         for _step in range(count):
@@ -104,7 +120,7 @@ class CycleDemo:
 
     def earlier_lights(self, first_cycle):
         """The lights of the month before the first cycle's period, on their day (the cycle before
-        is not seeded: its reports were the statistics cases/demo.py records)."""
+        is not seeded: its reports were the statistics cases/demo/projects.py records)."""
         cycle_month = previous_month(first_cycle)
         period = previous_month(cycle_month)
         moment = _moment(self.day(cycle_month, K.LIGHTS), 7, 15)
@@ -124,9 +140,9 @@ class CycleDemo:
             events.append((moment, len(events), event))
 
         def step(kind):
-            ran[kind] = cycle.run_step(kind, month)
+            ran[kind] = runner.run_step(kind, month)
 
-        for kind in cycle.ORDER:
+        for kind in timeline.ORDER:
             at(_moment(self.day(month, kind), 7, 15), lambda kind=kind: step(kind))
         at(_moment(self.day(month, K.REPORTS_OPEN), 7, 20), lambda: self.start_report_flows(period))
         self.write_reports(month, period, at)
@@ -134,7 +150,7 @@ class CycleDemo:
         meeting_day = self.day(month, K.MEETING)
         at(_moment(meeting_day, 11, 30), lambda: ran.get(K.MEETING) and self.minutes(month, period))
         at(_moment(self._after(meeting_day, 5), 10), lambda: self.decision_done(period, 0))
-        if _moment(self.day(lights.next_month(month), K.MEETING), 11, 30) <= self.cutoff:
+        if _moment(self.day(periods.next_month(month), K.MEETING), 11, 30) <= self.cutoff:
             # A meeting before the last: its second decision was done on its last day; the third carries over.
             at(_moment(self._after(meeting_day, DECISION_DAYS - 1), 16), lambda: self.decision_done(period, 1))
         at(_moment(self.day(month, K.BULLETIN), 16), lambda: self.issue_bulletin(period, ran.get(K.BULLETIN)))
@@ -146,7 +162,7 @@ class CycleDemo:
 
     def start_report_flows(self, period):
         pending = list(MonthlyReport.objects.filter(month=period, process__isnull=True).values_list("pk", flat=True))
-        reports.start_report_flows(pending)
+        monthly_launch.start_report_flows(pending)
 
     # Reports
 
@@ -236,7 +252,7 @@ class CycleDemo:
 
     def _submit(self, period, project_id, writer):
         report = self._report(period, project_id)
-        task = reports.open_task_of(report, "write") if report else None
+        task = selectors.open_task_of(report, "write") if report else None
         if task is None:
             return
         with transaction.atomic():
@@ -244,7 +260,7 @@ class CycleDemo:
 
     def _review(self, period, project_id, *, accepted):
         report = self._report(period, project_id)
-        task = reports.open_task_of(report, "review") if report else None
+        task = selectors.open_task_of(report, "review") if report else None
         if task is None:
             return
         with transaction.atomic():
@@ -289,7 +305,7 @@ class CycleDemo:
         decision = Decision.objects.filter(meeting__month=period).order_by("pk")[position : position + 1].first()
         task = meetings_open_task(decision) if decision is not None else None
         if task is not None:
-            meetings.decision_done(task=task, user=decision.owner.user, report="已按会议要求完成。")
+            decisions.decision_done(task=task, user=decision.owner.user, report="已按会议要求完成。")
 
     def issue_bulletin(self, period, scored):
         if scored is not None and not scored.error:
@@ -357,18 +373,13 @@ class CycleDemo:
         return ranked[0].project if ranked else None
 
     def issue_order(self, project, subject):
-        from .flows import SupervisionFlow
-        from .nodes import run_flow_job
-
-        order = services.issue_order(project=project, unit=project.lead_unit, subject=subject, actor=self.supervisor.user)
+        order = coordination_launch.issue_order(project=project, unit=project.lead_unit, subject=subject, actor=self.supervisor.user)
         # Its delivery is a worker's job; here it is done at once, on the day (the worker skips it later).
         for task in order.process.task_set.filter(flow_task=SupervisionFlow.deliver, status=STATUS.SCHEDULED):
             run_flow_job(get_task_ref(task.flow_task), order.process.pk, task.pk)
         return order
 
     def answer_order(self, order):
-        from .flows import SupervisionFlow
-
         if order is None:
             return
         order.refresh_from_db()
@@ -376,7 +387,7 @@ class CycleDemo:
         writer = self.writers.get(order.unit_id)
         if task is None or writer is None:
             return
-        services.order_answer(
+        orders.order_answer(
             task=task,
             user=writer.user,
             plan="已成立专班，明确责任人和时间节点，每周调度，按期完成整改。",
@@ -384,21 +395,17 @@ class CycleDemo:
         )
 
     def evaluate_order(self, order):
-        from .flows import SupervisionFlow
-
         if order is None:
             return
         order.refresh_from_db()
         task = services.open_task(order.process, SupervisionFlow.evaluate)
         if task is None:
             return
-        services.order_evaluate(task=task, user=self.supervisor.user, accepted=True, evaluation="整改方案可行，同意销号。")
+        orders.order_evaluate(task=task, user=self.supervisor.user, accepted=True, evaluation="整改方案可行，同意销号。")
 
 
 def meetings_open_task(decision):
     from viewflow.workflow.models import Task
-
-    from .flows import DecisionFlow
 
     return (
         Task.objects.filter(process__decisionprocess__decision=decision, flow_task=DecisionFlow.carry_out)

@@ -6,16 +6,28 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.flow import WorkflowAppViewset
 
 from cases import permissions as case_permissions
-
-from . import bulletin_pages, cycle_pages, document_pages, meeting_pages, pages
-from .flows import (
+from workflow.coordination import pages as coordination_pages
+from workflow.coordination.flows import (
     BlockerFlow,
-    DecisionFlow,
     DockingFollowUpFlow,
     InterviewFlow,
     PreworkFlow,
-    ReportFlow,
     SupervisionFlow,
+)
+from workflow.engine import pages as engine_pages
+from workflow.monthly.flows import DecisionFlow, ReportFlow
+from workflow.monthly.pages import (
+    bulletin as bulletin_pages,
+)
+from workflow.monthly.pages import (
+    cycle as cycle_pages,
+)
+from workflow.monthly.pages import (
+    documents as document_pages,
+)
+from workflow.monthly.pages import lights
+from workflow.monthly.pages import (
+    meetings as meeting_pages,
 )
 
 
@@ -25,20 +37,20 @@ class CoordinationApplication(WorkflowAppViewset):
     app_name = "workflow"
     base_template_name = "kp/base_page.html"
     menu_template_name = "workflow/menu.html"
-    inbox_view_class = pages.InboxView
-    queue_view_class = pages.QueueView
-    archive_view_class = pages.ArchiveView
+    inbox_view_class = engine_pages.InboxView
+    queue_view_class = engine_pages.QueueView
+    archive_view_class = engine_pages.ArchiveView
 
     def __init__(self, **kwargs):
         super().__init__(
             flow_viewsets=[
-                pages.ScopedFlowViewset(BlockerFlow, icon="report_problem"),
-                pages.ScopedFlowViewset(PreworkFlow, icon="fact_check"),
-                pages.ScopedFlowViewset(SupervisionFlow, icon="gavel"),
-                pages.ScopedFlowViewset(InterviewFlow, icon="record_voice_over"),
-                pages.ScopedFlowViewset(ReportFlow, icon="summarize"),
-                pages.ScopedFlowViewset(DecisionFlow, icon="how_to_vote"),
-                pages.ScopedFlowViewset(DockingFollowUpFlow, icon="handshake"),
+                engine_pages.ScopedFlowViewset(BlockerFlow, icon="report_problem"),
+                engine_pages.ScopedFlowViewset(PreworkFlow, icon="fact_check"),
+                engine_pages.ScopedFlowViewset(SupervisionFlow, icon="gavel"),
+                engine_pages.ScopedFlowViewset(InterviewFlow, icon="record_voice_over"),
+                engine_pages.ScopedFlowViewset(ReportFlow, icon="summarize"),
+                engine_pages.ScopedFlowViewset(DecisionFlow, icon="how_to_vote"),
+                engine_pages.ScopedFlowViewset(DockingFollowUpFlow, icon="handshake"),
             ],
             **kwargs,
         )
@@ -48,23 +60,23 @@ class CoordinationApplication(WorkflowAppViewset):
 
     @property
     def board_path(self):
-        return path("overdue/", pages.OverdueBoardView.as_view(viewset=self), name="overdue")
+        return path("overdue/", engine_pages.OverdueBoardView.as_view(viewset=self), name="overdue")
 
     @property
     def board_export_path(self):
-        return path("overdue/export.xlsx", pages.OverdueExportView.as_view(), name="overdue_export")
+        return path("overdue/export.xlsx", engine_pages.OverdueExportView.as_view(), name="overdue_export")
 
     @property
     def clock_path(self):
-        return path("tasks/<int:pk>/", pages.TaskClockView.as_view(viewset=self), name="task_clock")
+        return path("tasks/<int:pk>/", engine_pages.TaskClockView.as_view(viewset=self), name="task_clock")
 
     @property
     def pause_path(self):
-        return path("tasks/<int:pk>/clock/", pages.PauseView.as_view(), name="task_pause")
+        return path("tasks/<int:pk>/clock/", engine_pages.PauseView.as_view(), name="task_pause")
 
     @property
     def lights_path(self):
-        return path("lights/", pages.LightsView.as_view(viewset=self), name="lights")
+        return path("lights/", lights.LightsView.as_view(viewset=self), name="lights")
 
     @property
     def cycle_path(self):
@@ -112,33 +124,33 @@ class CoordinationApplication(WorkflowAppViewset):
 
     @property
     def orders_path(self):
-        return path("orders/", pages.OrderListView.as_view(viewset=self), name="orders")
+        return path("orders/", coordination_pages.OrderListView.as_view(viewset=self), name="orders")
 
     @property
     def order_path(self):
-        return path("orders/<int:pk>/", pages.OrderDetailView.as_view(viewset=self), name="order")
+        return path("orders/<int:pk>/", coordination_pages.OrderDetailView.as_view(viewset=self), name="order")
 
     @property
     def interviews_path(self):
-        return path("interviews/", pages.InterviewListView.as_view(viewset=self), name="interviews")
+        return path("interviews/", coordination_pages.InterviewListView.as_view(viewset=self), name="interviews")
 
     @property
     def interview_path(self):
-        return path("interviews/<int:pk>/", pages.InterviewDetailView.as_view(viewset=self), name="interview")
+        return path("interviews/<int:pk>/", coordination_pages.InterviewDetailView.as_view(viewset=self), name="interview")
 
     @property
     def issue_order_path(self):
-        return path("projects/<int:project>/order/", pages.IssueOrderView.as_view(viewset=self), name="issue_order")
+        return path("projects/<int:project>/order/", coordination_pages.IssueOrderView.as_view(viewset=self), name="issue_order")
 
     @property
     def issue_task_order_path(self):
-        return path("tasks/<int:pk>/order/", pages.IssueTaskOrderView.as_view(viewset=self), name="issue_task_order")
+        return path("tasks/<int:pk>/order/", coordination_pages.IssueTaskOrderView.as_view(viewset=self), name="issue_task_order")
 
     @property
     def propose_interview_path(self):
         return path(
             "projects/<int:project>/interview/",
-            pages.ProposeInterviewView.as_view(viewset=self),
+            coordination_pages.ProposeInterviewView.as_view(viewset=self),
             name="propose_interview",
         )
 

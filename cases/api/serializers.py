@@ -16,6 +16,7 @@ from ..models import (
     Unit,
 )
 from ..services.records import BLOCKER_TRANSITION_FIELDS, PREWORK_TRANSITION_FIELDS
+from ..services.transitions import state_field
 
 
 class UnitSerializer(serializers.ModelSerializer):
@@ -188,8 +189,6 @@ class TransitionOptionSerializer(serializers.Serializer):
 
 
 def _transition_names(model):
-    from ..services.transitions import state_field
-
     field = state_field(model())
     return sorted({t.name for t in field.get_all_transitions(model)})
 

@@ -1,5 +1,7 @@
-"""The demo's financing docking: the city's dockings as its cases' stories need them (``CityBuilder``,
-which ``seed_demo`` builds the city with); institutions with their types and a few branches, about forty
+"""The demo's financing docking: the city's dockings as its cases' stories need them
+(``CityBuilder``,
+which ``seed_demo`` builds the city with); institutions with their types and a few branches, about
+forty
 products across the types and special lines, and the financing needs of the demo's cases in
 docking and financing (most published on the white list and matched, a few drafts and some
 waiting for review). Built through the services, dated over the last months; idempotent.

@@ -3,7 +3,8 @@ the matches between them, the dockings, matchmaking events, and when a docking c
 
 Institutions are units of kind ``institution`` (their branches are child units); a docking
 follows one need with one institution through its funnel. The models belong to the ``cases``
-app (``app_label``), as they did before they had a room of their own: their tables and migrations stay.
+app (``app_label``), as they did before they had a room of their own: their tables and migrations
+stay.
 """
 
 from decimal import Decimal

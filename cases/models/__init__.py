@@ -1,4 +1,5 @@
-"""Models of the case core; import from here. The financing docking's are in ``cases.financing.models``."""
+"""Models of the case core; import from here. The financing docking's are in
+``cases.financing.models``."""
 
 from .audit import AppendOnlyError, AuditAction, AuditEvent
 from .choices import (

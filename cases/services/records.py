@@ -1,4 +1,5 @@
-"""Writing the records about a case: pre-work items and blockers (dockings are in ``dockings.py``)."""
+"""Writing the records about a case: pre-work items and blockers (dockings are financing
+docking's, ``cases.financing.services.dockings``)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction

@@ -32,7 +32,7 @@ from tests.cases.factories import (
     set_stage,
     set_state,
 )
-from tests.cases.financing_factories import (
+from tests.cases.financing.factories import (
     FinancialProductFactory,
     FinancingNeedFactory,
     publish_directly,

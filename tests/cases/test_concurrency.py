@@ -11,7 +11,7 @@ from cases.financing import services as financing_services
 from cases.financing.models import FinancialProduct
 from cases.models import AuditEvent, KeyProject, Stage
 from tests.cases.factories import ready_to_select
-from tests.cases.financing_factories import FinancialProductFactory
+from tests.cases.financing.factories import FinancialProductFactory
 
 THREADS = 16
 

@@ -24,8 +24,8 @@ from cases.models import (
     Unit,
     UnitKind,
 )
-from workflow.calendar import WorkingCalendar
-from workflow.models import TaskClock, TaskKind
+from workflow.engine.calendar import WorkingCalendar
+from workflow.engine.models import TaskClock, TaskKind
 
 ACTIVE = [Stage.PREWORK, Stage.DOCKING, Stage.FINANCING, Stage.CONSTRUCTION]
 BLOCKER_KINDS = [TaskKind.BLOCKER_TRIAGE, TaskKind.BLOCKER_INPUT, TaskKind.BLOCKER_RESOLVE, TaskKind.BLOCKER_VERIFY]

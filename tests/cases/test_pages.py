@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from cases.models import Stage
 from tests.cases.factories import BlockerFactory, PreworkItemFactory, set_stage
-from tests.cases.financing_factories import FinancingNeedFactory
+from tests.cases.financing.factories import FinancingNeedFactory
 
 OK, FORBIDDEN, NOT_FOUND = 200, 403, 404
 

@@ -18,7 +18,7 @@ from tests.cases.factories import (
     UnitFactory,
     set_stage,
 )
-from tests.cases.financing_factories import (
+from tests.cases.financing.factories import (
     FinancialProductFactory,
     FinancingNeedFactory,
     publish_directly,

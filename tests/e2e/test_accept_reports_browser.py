@@ -5,8 +5,8 @@ import pytest
 from playwright.sync_api import expect
 
 from cases.models import KeyProject
-from tests.workflow.test_reports_accept_many import make_submitted  # noqa: F401 - the fixture
-from workflow.models import MonthlyReport
+from tests.workflow.monthly.test_reports_accept_many import make_submitted  # noqa: F401 - the fixture
+from workflow.monthly.models import MonthlyReport
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

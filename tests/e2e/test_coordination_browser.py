@@ -12,11 +12,12 @@ from viewflow.workflow.status import PROCESS, STATUS
 from cases import services as case_services
 from cases.models import Blocker, BlockerState, PreworkItem, Stage
 from tests.cases.factories import PreworkItemFactory, set_stage
-from workflow import selectors
-from workflow import services as flow_services
-from workflow.calendar import WorkingCalendar
-from workflow.flows import BlockerFlow, PreworkFlow
-from workflow.models import BlockerProcess, Source, SupervisionOrder, TaskClock
+from workflow.coordination import launch
+from workflow.coordination.flows import BlockerFlow, PreworkFlow
+from workflow.coordination.models import BlockerProcess, Source, SupervisionOrder
+from workflow.engine import selectors, services
+from workflow.engine.calendar import WorkingCalendar
+from workflow.engine.models import TaskClock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +35,7 @@ def test_unit_head_takes_the_blocker_from_the_parks_queue_and_resolves_it(org, l
         fields={"lead_unit": org.park, "cooperating_units": []},
     )
     process = BlockerProcess.objects.get(blocker=reported)
-    resolution = flow_services.open_task(process, BlockerFlow.resolution)
+    resolution = services.open_task(process, BlockerFlow.resolution)
     assert resolution is not None and resolution.status == STATUS.NEW
     task_link = f"#{process.pk}/{resolution.pk}"
 
@@ -78,7 +79,7 @@ def test_unit_head_takes_the_blocker_from_the_parks_queue_and_resolves_it(org, l
     assert resolution.status == STATUS.DONE and resolution.owner == org.head.user
     blocker = Blocker.objects.get(pk=reported.pk)
     assert blocker.state == BlockerState.RESOLVED and blocker.resolution == "用地指标已调剂落实"
-    verify = flow_services.open_task(process, BlockerFlow.verify)
+    verify = services.open_task(process, BlockerFlow.verify)
     assert verify is not None and verify.owner_permission == "workflow.secretariat_task"
     process.refresh_from_db()
     assert process.status != PROCESS.DONE
@@ -89,7 +90,7 @@ def test_supervisor_issues_an_order_from_the_overdue_board(org, log_in):
     # Given the park's approval of a pre-work item, started long ago and now overdue
     project = set_stage(org.project, Stage.PREWORK)
     item = PreworkItemFactory(project=project, approving_unit=org.park, statutory_days=5)
-    flow_services.start_prework_flow(PreworkItem.objects.select_related("project").get(pk=item.pk))
+    launch.start_prework_flow(PreworkItem.objects.select_related("project").get(pk=item.pk))
     clock = TaskClock.objects.get(task__flow_task=PreworkFlow.approve)
     cal = WorkingCalendar.load()
     started_at = timezone.now() - datetime.timedelta(days=30)

@@ -15,7 +15,7 @@ from cases.financing import services as financing_services
 from cases.financing.models import Docking, FinancingNeed, NeedState
 from cases.models import Stage
 from tests.cases.factories import set_stage
-from tests.cases.financing_factories import FinancialProductFactory
+from tests.cases.financing.factories import FinancialProductFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from cases.models import AnnualPlan, Blocker, KeyProject, Stage
 from tests.cases.factories import set_stage
-from workflow import reports
-from workflow.models import MonthlyReport, ReportAttachment
+from workflow.monthly import selectors, services
+from workflow.monthly.models import MonthlyReport, ReportAttachment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 OCTOBER = datetime.date(2026, 10, 1)
@@ -26,9 +26,9 @@ def test_unit_head_submits_the_monthly_report_with_a_photo_and_a_blocker(org, lo
         investment_completed_total=Decimal("2000000"), capital_gap=Decimal("0"),
     )
     AnnualPlan.objects.update_or_create(project=project, year=2026, defaults={"planned_investment": Decimal("3000000")})
-    reports.reports_open(month=OCTOBER)
+    services.reports_open(month=OCTOBER)
     report = MonthlyReport.objects.get(project=project)
-    task = reports.open_task_of(report, "write")
+    task = selectors.open_task_of(report, "write")
     task_link = f"#{task.process_id}/{task.pk}"
     photo = tmp_path / "site.png"
     photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"0" * 64)
@@ -72,7 +72,7 @@ def test_secretariat_drafts_the_agenda_moves_an_item_publishes_it_and_downloads_
     # Given two red cases in October, with their reasons
     from django.utils import timezone
 
-    from workflow.models import Light, LightSnapshot, Meeting
+    from workflow.monthly.models import Light, LightSnapshot, Meeting
 
     red = [
         set_stage(org.project, Stage.CONSTRUCTION),
@@ -113,7 +113,7 @@ def test_secretariat_drafts_the_agenda_moves_an_item_publishes_it_and_downloads_
     tables = "\n".join(cell.text for table in docx.Document(path).tables for row in table.rows for cell in row.cells)
     everything = text + "\n" + tables
     assert meeting.number in everything
-    from workflow.models import AgendaItem
+    from workflow.monthly.models import AgendaItem
 
     moved_down, moved_up = (AgendaItem.objects.get(pk=pk).project.code for pk in (first, second))
     assert everything.index(moved_up) < everything.index(moved_down)

@@ -6,7 +6,7 @@ from django.db import connection
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
-from workflow.models import Escalation, EscalationStep, TaskClock
+from workflow.engine.models import Escalation, EscalationStep, TaskClock
 
 
 def task_copies(template, due_moments, *, started_at, owner=None, project="same", unit_id=None, title=None):

@@ -13,23 +13,20 @@ from django.utils import timezone
 
 from cases.financing.demo import seed_demo
 from cases.models import AuditEvent
-from workflow import escalation, selectors
-from workflow.calendar import WorkingCalendar
+from workflow.coordination.models import Interview, Source, SupervisionOrder
 from workflow.demo import seed_cycle
-from workflow.models import (
+from workflow.engine import ladder as escalation
+from workflow.engine import selectors
+from workflow.engine.calendar import WorkingCalendar
+from workflow.engine.models import Escalation, TaskClock, TaskKind
+from workflow.monthly.models import (
     Bulletin,
     CycleRun,
     Decision,
-    Escalation,
-    Interview,
     LightRule,
     LightSnapshot,
     Meeting,
     MonthlyReport,
-    Source,
-    SupervisionOrder,
-    TaskClock,
-    TaskKind,
 )
 
 D = datetime.date

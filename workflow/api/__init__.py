@@ -1,1 +1,2 @@
-"""The coordination API: my tasks, my unit's queue, the overdue tasks, a task's breach, and its steps."""
+"""The coordination API: my tasks, my unit's queue, the overdue tasks, a task's breach, and its
+steps."""

@@ -3,11 +3,16 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .bulletins import BulletinViewSet, DashboardView, ExemptionViewSet
-from .cycle import CycleViewSet, ReportViewSet
-from .documents import BulletinDocumentViewSet, MeetingDocumentViewSet, ReportStatusDocumentViewSet
-from .meetings import MeetingViewSet
-from .views import LightViewSet, TaskViewSet
+from workflow.engine.api.views import TaskViewSet
+from workflow.monthly.api.bulletins import BulletinViewSet, DashboardView, ExemptionViewSet
+from workflow.monthly.api.cycle import CycleViewSet, ReportViewSet
+from workflow.monthly.api.documents import (
+    BulletinDocumentViewSet,
+    MeetingDocumentViewSet,
+    ReportStatusDocumentViewSet,
+)
+from workflow.monthly.api.lights import LightViewSet
+from workflow.monthly.api.meetings import MeetingViewSet
 
 router = SimpleRouter()
 router.register("tasks", TaskViewSet, basename="task")

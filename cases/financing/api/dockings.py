@@ -1,5 +1,7 @@
-"""API of the docking funnel and of matchmaking events: thin views over ``docking_selectors`` and the
-services. Institutions' people reach their own institution's dockings and the events it is invited to.
+"""API of the docking funnel and of matchmaking events: thin views over ``docking_selectors`` and
+the
+services. Institutions' people reach their own institution's dockings and the events it is invited
+to.
 
 Answers: 400 form errors by field (or a step's guard with its reasons), 403 not allowed, 404 out
 of scope, 409 a stale version, a step that does not start from the docking's state, or a

@@ -1,5 +1,7 @@
-"""``manage.py seed_cycle``: the demo's monthly cycles (last month's complete, this month's as far as
-its days have come), through the services; does nothing when they are there. ``make run`` calls it."""
+"""``manage.py seed_cycle``: the demo's monthly cycles (last month's complete, this month's as far
+as
+its days have come), through the services; does nothing when they are there. ``make run`` calls it.
+"""
 
 from django.core.management.base import BaseCommand
 

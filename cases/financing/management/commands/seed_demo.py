@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from cases.financing.demo import seed_demo
+from ...demo import seed_demo
 
 
 class Command(BaseCommand):

@@ -1,4 +1,5 @@
-"""manage.py seed_financing: the demo's institutions, products and financing needs, matched (idempotent)."""
+"""manage.py seed_financing: the demo's institutions, products and financing needs, matched
+(idempotent)."""
 
 from django.core.management.base import BaseCommand
 

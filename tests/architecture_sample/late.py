@@ -1,0 +1,3 @@
+"""Imported by ``early`` inside a function."""
+
+VALUE = 1

@@ -1,0 +1,1 @@
+"""Tests of cases/financing, mirroring its package."""

@@ -1,0 +1,1 @@
+"""Tests of workflow/coordination, mirroring its package."""

@@ -1,0 +1,1 @@
+"""Tests of workflow/engine, mirroring its package."""

@@ -1,0 +1,1 @@
+"""Tests of workflow/monthly, mirroring its package."""

@@ -1,0 +1,14 @@
+"""App configuration of the engine: human tasks, working-day deadlines and the escalation ladder."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EngineConfig(AppConfig):
+    name = "workflow.engine"
+    label = "workflow_engine"
+    verbose_name = _("Tasks and deadlines")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import hooks  # noqa: F401 - connects the clock's receiver
