@@ -298,3 +298,7 @@ LOGGING = {
 # The product's name as the interface shows it.
 SITE_TITLE = _("Key projects")
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+
+# The issuing office at the head of the monthly cycle's documents (agenda, minutes, bulletin), with
+# the city's name as GB/T 9704 wants it; the demo's city by default.
+KP_ISSUING_OFFICE = env("KP_ISSUING_OFFICE", default="临江市发展和改革委员会")

@@ -8,18 +8,26 @@ from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Site
 
 from cases.financing.viewsets import CasesApplication, FinancingApplication
-from cases.views import HomeView
 from cases.viewsets import OrganisationApplication
 from notifications.viewsets import NotificationsApplication
+from workflow.engine.views import HomeView, MyWorkView, TakeTaskView
 from workflow.viewsets import CoordinationApplication
 
 
 class KeyProjectsSite(Site):
-    """viewflow's site, landing on the home page instead of the first application."""
+    """viewflow's site, landing on the home page instead of the first application, with my work."""
 
     @property
     def index_path(self):
         return path("", HomeView.as_view(), name="index")
+
+    @property
+    def my_work_path(self):
+        return path("my-work/", MyWorkView.as_view(), name="my_work")
+
+    @property
+    def my_work_take_path(self):
+        return path("my-work/<int:pk>/take/", TakeTaskView.as_view(), name="my_work_take")
 
 
 site = KeyProjectsSite(

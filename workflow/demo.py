@@ -6,14 +6,16 @@ Before them, the lights of the month before the first cycle's, computed on their
 the trend has a month to look back on and a case red two months running proposes an interview.
 Reports are written by a person of each case's lead unit, with the month's investment keeping
 the case's pace against its annual plan: most on time and accepted the same day, a few late
-(after the lights), one sent back and corrected; for the month the last lights judge, one never
+(after the lights), one sent back and corrected; in this month's cycle the one of the case the
+high-tech park leads and the demo's owner owns is still to write (those logins' work); for the month the last lights judge, one never
 comes (a case behind its plan whose unit leads the fewest cases: the ladder takes it to an
 interview, the bulletin puts its unit on the black list). The lights are computed, the agenda
 drafted and published, the minutes recorded with decisions that become tasks (the first done a
 week later; at a meeting before the last, the second on its last day; the others carry over),
 and the bulletin scored and issued. The supervisor issues an order late in the month the last
 lights judge, left unanswered past its date (its case is red for it), answered and closed after
-the lights; and lately another, answered and waiting for the supervisor's evaluation.
+the lights; and lately another, answered and waiting for the supervisor's evaluation; yesterday it proposed to
+interview another city leader about two red cases under them, which wait for the demo leader's approval.
 Idempotent: a month whose reports exist is left alone.
 """
 
@@ -178,6 +180,8 @@ class CycleDemo:
         written = [(pk, unit_id) for pk, unit_id in projects if unit_id in self.writers]
         # One report never comes, in the month the last lights judge; earlier ones all came.
         missing = {self.struggling_case(period, written)} if period == self.latest_lights_month() else set()
+        if month == first_of_month(self.today):
+            missing |= self.still_to_write(written)
         late = set(self.rng.sample([pk for pk, _unit in written if pk not in missing], LATE_REPORTS))
         returned = self.rng.choice([pk for pk, _unit in written if pk not in missing | late])
         for project_id, unit_id in written:
@@ -197,6 +201,19 @@ class CycleDemo:
                 at(_moment(again, 16, 30), lambda p=project_id: self._review(period, p, accepted=True))
             else:
                 at(_moment(day, self.rng.randint(15, 16), self.rng.randint(0, 59)), lambda p=project_id: self._review(period, p, accepted=True))
+
+    def still_to_write(self, written):
+        """In this month's cycle, the report the demo's people have still to write: that of the case
+        the high-tech park leads (logins ``head`` and ``staff``) and the demo's owner owns (login
+        ``owner``), else the park's first."""
+        owner = Person.objects.filter(user__username="owner").first()
+        head = Person.objects.filter(user__username="head").first()
+        if head is None:
+            return set()
+        parks = [pk for pk, unit_id in written if unit_id == head.unit_id]
+        owned = set(KeyProject.objects.filter(owner_id=owner.unit_id).values_list("pk", flat=True)) if owner else set()
+        chosen = next((pk for pk in parks if pk in owned), parks[0] if parks else None)
+        return {chosen} if chosen is not None else set()
 
     def struggling_case(self, period, written):
         """The case behind its plan whose lead unit leads the fewest cases: its report for the month
@@ -357,6 +374,32 @@ class CycleDemo:
             with _at(_moment(answered, 11)):
                 self.answer_order(order)
 
+    def waiting_interviews(self, count=2):
+        """Interviews the supervisor proposed yesterday of other city leaders about the red cases
+        under them furthest behind: their approval waits on the work of the demo's leader (login
+        ``leader``), a city leader who decides on interviews not their own."""
+        if self.supervisor is None:
+            return
+        red = (
+            LightSnapshot.objects.filter(
+                month=self.latest_lights_month(), light="red", project__responsible_leader__isnull=False,
+                project__interviews__isnull=True,
+            )
+            .exclude(project__responsible_leader__user__username="leader")
+            .order_by("-consecutive_red", "-lag", "project__code")
+            .select_related("project__responsible_leader")[:count]
+        )
+        today = self.today if self.cal.is_working_day(self.today) else self._back(self.today, 1)
+        with _at(_moment(self._back(today, 1), 15)):
+            for snapshot in red:
+                project = snapshot.project
+                coordination_launch.propose_interview(
+                    project=project,
+                    leader=project.responsible_leader,
+                    reason=f"{project.name}连续亮红灯，投资进度严重滞后，建议约谈分管领导",
+                    actor=self.supervisor.user,
+                )
+
     def case_by_pace(self, period, *, fastest):
         """The case under construction furthest ahead of (or behind) its plan for ``period``'s year,
         led by a unit with someone to answer an order."""
@@ -426,4 +469,5 @@ def seed_cycle(stdout=None, today=None):
         wrote = demo.month(month) or wrote
     if wrote:
         demo.recent_order()
+        demo.waiting_interviews()
     return wrote

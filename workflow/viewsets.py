@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.flow import WorkflowAppViewset
 
 from cases import permissions as case_permissions
+from cases.models import Role
 from workflow.coordination import pages as coordination_pages
 from workflow.coordination.flows import (
     BlockerFlow,
@@ -56,7 +57,9 @@ class CoordinationApplication(WorkflowAppViewset):
         )
 
     def has_view_permission(self, user, obj=None):
-        return not user.is_authenticated or case_permissions.role_of(user) in case_permissions.INTERNAL
+        # A project owner opens its cases' monthly report steps here (and nothing else: each page
+        # and flow checks its own permission).
+        return not user.is_authenticated or case_permissions.role_of(user) in case_permissions.INTERNAL | {Role.OWNER}
 
     @property
     def board_path(self):

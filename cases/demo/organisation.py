@@ -7,9 +7,20 @@ import random
 import time_machine
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
+from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
-from ..models import Industry, LeaderResponsibility, Person, Rank, Role, Unit, UnitKind
+from ..models import (
+    Industry,
+    KeyProject,
+    LeaderResponsibility,
+    Person,
+    Rank,
+    Role,
+    Stage,
+    Unit,
+    UnitKind,
+)
 from .city import (
     BANKS,
     COMMISSION,
@@ -124,6 +135,25 @@ class OrganisationBuilder:
             for unit_name in unit_names:
                 LeaderResponsibility.objects.create(leader=leader, unit=self.units[unit_name])
 
+    def build_owner(self):
+        """The demo's project owner (login ``owner``): the enterprise of a case under construction
+        led by the high-tech park, which also owns a case in financing docking, so that it has
+        monthly reports to write and a financing need to draft."""
+        park = self.units["临江高新技术产业开发区管委会"]
+        building = (
+            KeyProject.objects.filter(stage=Stage.CONSTRUCTION, owner__isnull=False)
+            .order_by(led_by_first(park), "pk")
+            .first()
+        )
+        if building is None:
+            return None
+        enterprise = building.owner
+        docking = KeyProject.objects.filter(stage__in=[Stage.DOCKING, Stage.FINANCING]).exclude(owner=enterprise)
+        docking = docking.order_by(led_by_first(park), "pk").first()
+        if docking is not None:
+            KeyProject.objects.filter(pk=docking.pk).update(owner=enterprise)
+        return self.person("owner", enterprise, Role.OWNER, "项目负责人", Rank.STAFF)
+
     # Owners and lead units
 
     def enterprise(self, industry):
@@ -174,3 +204,8 @@ class OrganisationBuilder:
         with time_machine.travel(self.moment(days_ago, at), tick=False):
             return fn(**kwargs)
 
+
+
+def led_by_first(unit):
+    """An ordering that puts the cases ``unit`` leads first."""
+    return Case(When(lead_unit=unit, then=Value(0)), default=Value(1), output_field=IntegerField())

@@ -501,4 +501,5 @@ def seed_demo(stdout=None, *, builder_class=DemoBuilder):
     with transaction.atomic():
         builder.build_organisation()
         builder.build_projects()
+        builder.build_owner()
     return True

@@ -11,6 +11,7 @@ import django_filters
 from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
     Exists,
@@ -22,6 +23,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -371,6 +373,19 @@ def docking_list(user):
         Docking.objects.filter(permissions.docking_scope(user))
         .select_related("project", "institution", "need", "product", "event")
         .order_by("project__code", "institution__name", "pk")
+    )
+
+
+def dockings_waiting(user):
+    """The open dockings of an institution's people (not disbursed, not declined): each waits for
+    the institution's next step. New ones first (recommended, not yet contacted), then the oldest
+    last step; what the portal and "my work" count."""
+    new_first = Case(When(state=DockingState.RECOMMENDED, then=Value(0)), default=Value(1), output_field=IntegerField())
+    return (
+        Docking.objects.filter(permissions.docking_scope(user))
+        .exclude(state__in=[DockingState.DISBURSED, DockingState.DECLINED])
+        .select_related("project", "institution", "need")
+        .order_by(new_first, F("last_step_at").asc(nulls_first=True), "pk")
     )
 
 

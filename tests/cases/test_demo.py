@@ -1,4 +1,4 @@
-"""The demo city: plausible, over every stage, built once, with the six demo logins; its cases keep
+"""The demo city: plausible, over every stage, built once, with the seven demo logins; its cases keep
 to their plans and its approvals to their time, but for the few that tell the story of a lag."""
 
 import calendar
@@ -41,7 +41,7 @@ def test_seed_demo_builds_a_city_once_with_every_stage_and_the_demo_logins(db, s
     assert KeyProject.objects.count() >= 80
     stages = dict(KeyProject.objects.values_list("stage").annotate(n=Count("pk")).order_by())
     assert set(stages) == set(Stage.values)
-    for username in ["secretariat", "supervisor", "leader", "head", "staff", "bank"]:
+    for username in ["secretariat", "supervisor", "leader", "head", "staff", "bank", "owner"]:
         assert User.objects.get(username=username).check_password("demo"), username
     assert PreworkItem.objects.exists()
     assert set(Blocker.objects.values_list("state", flat=True)) == set(BlockerState.values)

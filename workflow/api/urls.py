@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from workflow.engine.api.views import TaskViewSet
+from workflow.engine.api.work import MyWorkView
 from workflow.monthly.api.bulletins import BulletinViewSet, DashboardView, ExemptionViewSet
 from workflow.monthly.api.cycle import CycleViewSet, ReportViewSet
 from workflow.monthly.api.documents import (
@@ -26,4 +27,7 @@ router.register("documents/meetings", MeetingDocumentViewSet, basename="meeting-
 router.register("documents/bulletins", BulletinDocumentViewSet, basename="bulletin-document")
 router.register("documents/reports", ReportStatusDocumentViewSet, basename="report-status-document")
 
-urlpatterns = router.urls + [path("dashboard/", DashboardView.as_view(), name="dashboard")]
+urlpatterns = router.urls + [
+    path("dashboard/", DashboardView.as_view(), name="dashboard"),
+    path("my-work/", MyWorkView.as_view(), name="my_work"),
+]

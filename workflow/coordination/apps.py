@@ -13,7 +13,10 @@ class CoordinationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import hooks, interventions, steps  # noqa: F401 - hooks connects the cases' receiver
+        from workflow.engine import registry
+
+        from . import home, hooks, interventions, steps  # noqa: F401 - hooks connects the cases' receiver
 
         steps.register()
         interventions.register()
+        registry.add_home_panel(home.home_lines)

@@ -3,11 +3,15 @@ its service."""
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from cases.models import BLOCKER_OPEN, Blocker, Person, Role, Unit
+from workflow.engine.calendar import WorkingCalendar
 from workflow.engine.forms import WORKING_DAYS, government_units
+
+from . import orders
+from .models import SupervisionOrder
 
 
 class BlockerTriageForm(forms.Form):
@@ -174,10 +178,39 @@ class NoteForm(forms.Form):
 class IssueOrderForm(forms.Form):
     subject = forms.CharField(label=_("Subject"), max_length=250)
     unit = forms.ModelChoiceField(label=_("To the unit"), queryset=Unit.objects.none())
+    # Both may be left out (a form posted by a script, an older page): normal, and the default day.
+    urgency = forms.TypedChoiceField(
+        label=_("Urgency"),
+        choices=SupervisionOrder.Urgency.choices,
+        coerce=int,
+        initial=SupervisionOrder.Urgency.NORMAL,
+        required=False,
+    )
+    respond_by = forms.DateField(
+        label=_("Answer due by the end of"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        required=False,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = government_units()
+        self.calendar = WorkingCalendar.load()
+        self.fields["respond_by"].initial = orders.default_answer_day(self.calendar)
+        self.fields["respond_by"].help_text = gettext(
+            "A working day after today; by default %(days)s working days from today."
+        ) % {"days": orders.ANSWER_DAYS}
+
+    def clean_urgency(self):
+        urgency = self.cleaned_data.get("urgency")
+        return SupervisionOrder.Urgency.NORMAL if urgency in (None, "") else urgency
+
+    def clean_respond_by(self):
+        day = self.cleaned_data.get("respond_by")
+        if day is None:
+            return self.fields["respond_by"].initial
+        orders.check_answer_day(day, self.calendar)
+        return day
 
 
 class ProposeInterviewForm(forms.Form):

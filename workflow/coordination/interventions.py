@@ -8,7 +8,7 @@ from viewflow.workflow.status import STATUS
 
 from workflow.engine import interventions as port
 
-from . import services
+from . import selectors, services
 from .models import Interview, Source, SupervisionOrder
 from .orders import ANSWER_DAYS
 
@@ -67,6 +67,9 @@ class CoordinationInterventions:
             .exclude(process__status=STATUS.CANCELED)
             .values_list("project_id", flat=True)
         )
+
+    def open_order_of_clock(self, *, clock_ref):
+        return selectors.open_order_of_clock(clock_ref)
 
     def overdue_orders(self, *, now, today):
         orders = (

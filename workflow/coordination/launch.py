@@ -32,9 +32,15 @@ def start_prework_flows(project):
 
 
 @transaction.atomic
-def issue_order(*, project, unit, subject, actor, clock=None, urgency=SupervisionOrder.Urgency.NORMAL):
-    """A supervisor issues a supervision order to a unit; its flow delivers it and waits for the answer."""
-    order = orders.order_create(project=project, unit=unit, subject=subject, actor=actor, clock=clock, urgency=urgency)
+def issue_order(
+    *, project, unit, subject, actor, clock=None, urgency=SupervisionOrder.Urgency.NORMAL, respond_by=None
+):
+    """A supervisor issues a supervision order to a unit, to be answered by the end of
+    ``respond_by`` (a day; by default ``orders.ANSWER_DAYS`` working days on); its flow delivers
+    it and waits for the answer."""
+    order = orders.order_create(
+        project=project, unit=unit, subject=subject, actor=actor, clock=clock, urgency=urgency, respond_by=respond_by
+    )
     SupervisionFlow.start.run(order=order)
     return order
 

@@ -29,6 +29,9 @@ class SupervisionOrder(models.Model):
         CLOSED = "closed", _("Closed")
         REISSUED = "reissued", _("Reissued at a higher urgency")
 
+    # Still open: waiting for the unit's plan, or for the supervisor's evaluation of it.
+    OPEN = (State.ISSUED, State.ANSWERED)
+
     class Urgency(models.IntegerChoices):
         NORMAL = 1, _("Normal")
         URGENT = 2, _("Urgent")

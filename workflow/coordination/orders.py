@@ -13,8 +13,10 @@ from cases.models import AuditAction, Person, Role
 from cases.permissions import is_secretariat, role_of
 from cases.services.audit import audit_record
 from workflow.engine.calendar import WorkingCalendar, deadline_text
+from workflow.engine.models import TaskClock
 from workflow.engine.services import audit_step, checked, finish_task
 
+from . import selectors
 from .models import Source, SupervisionOrder
 
 ANSWER_DAYS = 5  # working days a unit has to answer an order with its plan
@@ -24,15 +26,82 @@ def order_number(order):
     return f"{timezone.localtime(order.issued_at).year}-{order.pk:05d}"
 
 
-def order_create(*, project, unit, subject, actor, clock=None, urgency=SupervisionOrder.Urgency.NORMAL, previous=None):
+def default_answer_day(cal=None, today=None):
+    """The day an order's answer is due unless the supervisor chooses: ``ANSWER_DAYS`` working
+    days from today."""
+    cal = cal or WorkingCalendar.load()
+    return cal.add_working_days_to_date(today or timezone.localdate(), ANSWER_DAYS)
+
+
+def check_answer_day(day, cal=None, today=None):
+    """Raise a ValidationError saying why ``day`` cannot be an order's answer day: it must be a
+    working day after today (the unit answers by its end)."""
+    cal = cal or WorkingCalendar.load()
+    today = today or timezone.localdate()
+    if day <= today:
+        raise ValidationError(_("The answer day must be after today."), code="not_in_future")
+    if not cal.is_working_day(day):
+        raise ValidationError(
+            _("%(day)s is not a working day: choose a working day.") % {"day": day.isoformat()},
+            code="not_working_day",
+        )
+
+
+def check_no_open_order(clock, previous=None):
+    """Raise a ValidationError when a supervision order is still open about the task of ``clock``
+    (other than ``previous``, which the new one reissues)."""
+    if clock is None:
+        return
+    # Two supervisors on the same task at once: the second waits here and finds the first's order.
+    list(TaskClock.objects.select_for_update(of=("self",)).filter(pk=clock.pk).values_list("pk", flat=True))
+    others = selectors.open_orders().filter(clock=clock)
+    if previous is not None:
+        others = others.exclude(pk=previous.pk)
+    open_order = others.order_by("issued_at", "pk").first()
+    if open_order is not None:
+        raise ValidationError(
+            _("Supervision order %(number)s about this task is still open: follow it up instead of issuing another.")
+            % {"number": open_order.number},
+            code="order_open",
+        )
+
+
+@transaction.atomic
+def order_create(
+    *,
+    project,
+    unit,
+    subject,
+    actor,
+    clock=None,
+    urgency=SupervisionOrder.Urgency.NORMAL,
+    respond_by=None,
+    previous=None,
+):
     """A supervision order to a unit, numbered and audited; a supervisor's, the secretariat's, or
-    (without an actor) the ladder's. Its flow is started by ``launch.issue_order``."""
+    (without an actor) the ladder's. Its flow is started by ``launch.issue_order``.
+
+    The unit answers by the end of ``respond_by`` (a working day after today), by default
+    ``ANSWER_DAYS`` working days from now; the answer task's clock is due then. A task with an
+    order still open gets no second one."""
     if actor is not None and not (is_secretariat(actor) or role_of(actor) == Role.SUPERVISOR):
         raise PermissionDenied(_("Only a supervisor or the secretariat issues supervision orders."))
     subject = (subject or "").strip()
     if not subject:
         raise ValidationError({"subject": _("Say what the order is about.")})
+    check_no_open_order(clock, previous)
+    if urgency not in SupervisionOrder.Urgency.values:
+        raise ValidationError({"urgency": _("Choose the urgency of the order.")})
     now = timezone.now()
+    cal = WorkingCalendar.load()
+    if respond_by is None:
+        due = cal.add_working_days(now, ANSWER_DAYS)
+    else:
+        try:
+            check_answer_day(respond_by, cal, timezone.localdate(now))
+        except ValidationError as error:
+            raise ValidationError({"respond_by": error.messages}) from error
+        due = cal.end_of(respond_by)
     order = SupervisionOrder.objects.create(
         number=f"new-{now.timestamp()}",
         project=project,
@@ -43,7 +112,7 @@ def order_create(*, project, unit, subject, actor, clock=None, urgency=Supervisi
         source=Source.SUPERVISOR if actor is not None else Source.LADDER,
         issued_by=actor,
         issued_at=now,
-        respond_by=WorkingCalendar.load().add_working_days(now, ANSWER_DAYS),
+        respond_by=due,
         previous=previous,
     )
     order.number = order_number(order)

@@ -112,9 +112,19 @@ class IssueOrderView(ProjectActionView):
     def title(self):
         return _("Issue a supervision order")
 
+    def get_context_data(self, **kwargs):
+        # The order still open about the task, if any: the page says so, and issuing is refused.
+        return {**super().get_context_data(**kwargs), "open_order": selectors.open_order_of(self.clock)}
+
     def act(self, data):
         order = launch.issue_order(
-            project=self.project, unit=data["unit"], subject=data["subject"], actor=self.request.user, clock=self.clock
+            project=self.project,
+            unit=data["unit"],
+            subject=data["subject"],
+            actor=self.request.user,
+            clock=self.clock,
+            urgency=data["urgency"],
+            respond_by=data["respond_by"],
         )
         messages.success(self.request, _("Supervision order %(number)s was issued.") % {"number": order.number})
         return f"/workflow/orders/{order.pk}/"

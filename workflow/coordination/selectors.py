@@ -1,11 +1,15 @@
-"""Reads of the coordination flows' records: the supervision orders and interviews a person may see.
+"""Reads of the coordination flows' records: the supervision orders and interviews a person may see,
+and the orders still open about a task.
 """
 
 
 from django.db.models import (
+    IntegerField,
     Prefetch,
     Q,
+    Subquery,
 )
+from viewflow.workflow.status import STATUS
 
 from cases import permissions as case_permissions
 from cases.models import KeyProject
@@ -32,6 +36,28 @@ def supervision_orders(user):
         SupervisionOrder.objects.filter(Q(project__in=KeyProject.objects.filter(scope)) | no_case_scope(user))
         .select_related("project", "unit", "issued_by")
         .order_by("-issued_at")
+    )
+
+
+def open_orders():
+    """The supervision orders still open (issued, or answered and not yet evaluated), but for those
+    whose flow an administrator cancelled, which nobody will answer or evaluate."""
+    return SupervisionOrder.objects.filter(state__in=SupervisionOrder.OPEN).exclude(process__status=STATUS.CANCELED)
+
+
+def open_order_of(clock):
+    """The supervision order still open about the task of ``clock``, or None: the earliest issued."""
+    if clock is None:
+        return None
+    return open_orders().filter(clock=clock).order_by("issued_at", "pk").first()
+
+
+def open_order_of_clock(clock_ref):
+    """A subquery: the pk of the earliest order still open about the clock ``clock_ref`` (an
+    ``OuterRef``), NULL when there is none."""
+    return Subquery(
+        open_orders().filter(clock=clock_ref).order_by("issued_at", "pk").values("pk")[:1],
+        output_field=IntegerField(),
     )
 
 

@@ -16,7 +16,8 @@ import functools
 from dataclasses import dataclass, field
 
 import chinese_calendar
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from .models import Holiday
 
@@ -25,6 +26,8 @@ DAY = datetime.timedelta(days=1)
 INSTANT = datetime.timedelta(microseconds=1)
 # Before any deadline this system can hold: where counting working days back gives up.
 EARLIEST = datetime.date(2000, 1, 1)
+# How pages write a day, in every language (as their other dates: ``|date:"Y-m-d"``).
+DAY_FORMAT = "Y-m-d"
 
 
 @functools.lru_cache(maxsize=8192)
@@ -213,6 +216,20 @@ def deadline_text(moment):
     """A deadline as people read it, the day it ends: ``2026-10-13`` for Wednesday 14 October
     00:00; a dash when there is none."""
     return WorkingCalendar.deadline_day(moment).isoformat() if moment else "—"
+
+
+def deadline_day_text(moment):
+    """The day a deadline ends as a page writes it (Django's date formatting in the active
+    language, as the pages' other days); a dash when there is none."""
+    return formats.date_format(WorkingCalendar.deadline_day(moment), DAY_FORMAT) if moment else "—"
+
+
+def deadline_label(moment):
+    """A deadline as a page states it, the day it ends said so: ``2026-10-13 (end of day)`` for
+    Wednesday 14 October 00:00, not the midnight it is stored as; a dash when there is none."""
+    if not moment:
+        return "—"
+    return gettext("%(day)s (end of day)") % {"day": deadline_day_text(moment)}
 
 
 def next_year_unknown(today=None):

@@ -1,10 +1,11 @@
 """The ladder's last rungs as a port: supervision orders (督办单) and interviews (约谈).
 
-The escalation ladder issues orders at level 3 and proposes interviews at level 4; the monthly
-cycle proposes an interview for a case red two months in a row, counts a case's overdue orders
-in its light and lists overdue orders and proposed interviews on the meeting's agenda. They ask
-here. The coordination flows own orders and interviews: they register the implementation when
-they start (``register``), so that neither the engine nor the monthly cycle imports them.
+The escalation ladder issues orders at level 3 and proposes interviews at level 4; the overdue
+board offers an order only for a task without one open; the monthly cycle proposes an interview
+for a case red two months in a row, counts a case's overdue orders in its light and lists overdue
+orders and proposed interviews on the meeting's agenda. They ask here. The coordination flows own
+orders and interviews: they register the implementation when they start (``register``), so that
+neither the engine nor the monthly cycle imports them.
 
 Requests and facts are plain values; the implementation writes and reads its own records.
 """
@@ -77,6 +78,11 @@ class Interventions(Protocol):
         unanswered at ``before``."""
 
     def cases_with_unsettled_interviews(self, project_ids) -> set[int]: ...
+
+    def open_order_of_clock(self, *, clock_ref) -> Any:
+        """A subquery: the pk of a supervision order still open (issued, or answered and not yet
+        evaluated) about the task clock ``clock_ref`` (an ``OuterRef``), NULL when there is none;
+        the overdue board reads it in its rows' query, to offer an order only where none is open."""
 
     def overdue_orders(self, *, now, today) -> list[OverdueOrder]:
         """Orders not answered by ``now``, or answered and not fixed by ``today``."""

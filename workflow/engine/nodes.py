@@ -6,7 +6,7 @@ commit (the task's ``external_task_id`` is the celery id), the worker claims the
 the flow's lock, runs the function outside it, and completes or fails the task under the
 lock again; a failure reaches the node's ``.OnError`` boundary. ``DataSplit`` makes one
 parallel task per item of a list (viewflow 2.4 documents ``data_source`` but does not
-implement it).
+implement it). ``CaseOwnerMayTake`` is a unit's step the case's owner may take too.
 """
 
 import logging
@@ -21,10 +21,14 @@ from viewflow.workflow.context import Context
 from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.fields import get_task_ref, import_task_by_ref
 from viewflow.workflow.flow import mixins as flow_mixins
+from viewflow.workflow.flow import nodes as flow_nodes
 from viewflow.workflow.flow import views as flow_views
 from viewflow.workflow.flow.nodes import Split
 from viewflow.workflow.nodes import AbstractJob, AbstractJobActivation, SplitActivation
 from viewflow.workflow.status import STATUS
+
+from cases import permissions as case_permissions
+from cases.models import Role
 
 log = logging.getLogger("workflow")
 
@@ -125,3 +129,27 @@ class DataSplit(Split):
     def Next(self, node, case=None, data_source=None):  # noqa: N802 - viewflow's fluent API
         self._activate_next.append((node, case, data_source))
         return self
+
+
+class CaseOwnerMayTake(flow_nodes.View):
+    """A human step of a case's unit that the case's owner (the enterprise, role owner) may take
+    as well: the monthly report, which the enterprise that builds the project knows first-hand.
+    The task stays in the unit's queue; the owner sees it in their work (a work scope the flow's
+    domain registers) and may take it from there."""
+
+    def can_assign(self, user, task):
+        if super().can_assign(user, task):
+            return True
+        if task.owner_id or user is None or user.is_anonymous:
+            return False
+        return owns_the_case(user, task.process_id, self.flow_class.process_class)
+
+
+def owns_the_case(user, process_id, process_class):
+    """Is ``user`` the owner (an enterprise's person) of the case of the process ``process_id``?"""
+    if case_permissions.role_of(user) != Role.OWNER:
+        return False
+    person = case_permissions.person_of(user)
+    return process_class._default_manager.filter(
+        pk=process_id, project__owner_id=person.unit_id, project__owner__isnull=False
+    ).exists()

@@ -41,7 +41,7 @@ from cases import permissions as case_permissions
 from cases.models import Role
 
 from . import clocks, selectors, services
-from .calendar import WorkingCalendar, deadline_text
+from .calendar import WorkingCalendar, deadline_day_text, deadline_label
 from .forms import OverdueFilterForm, PauseForm
 from .models import TaskClock, step_and_subject
 
@@ -52,14 +52,18 @@ def case_label(project):
 
 
 def due_badge(clock, cal=None):
+    """A task's deadline in a list: the day it ends, beside a badge of how it stands."""
     if clock is None:
         return ""
     state = selectors.due_state(clock, cal=cal)
+    day = deadline_day_text(clock.due_at)
     return format_html(
-        '<span class="kp-due kp-due--{}" title="{}">{}</span>',
+        '<span class="kp-due kp-due--{}" title="{}">{}</span> <time class="kp-due-day" datetime="{}">{}</time>',
         state.code,
-        deadline_text(clock.due_at),
+        deadline_label(clock.due_at),
         state.label,
+        WorkingCalendar.deadline_day(clock.due_at).isoformat(),
+        day,
     )
 
 
@@ -248,7 +252,9 @@ class OverdueBoardView(InternalPage):
         form, board = self.board(now)
         levels = selectors.overdue_level_counts(board)
         total = sum(levels.values())
-        paginator = Paginator(board, BOARD_PAGE_SIZE)
+        can_issue = case_permissions.role_of(self.request.user) in (Role.SUPERVISOR, Role.SECRETARIAT)
+        # Who may issue an order is offered one only for a task without one open.
+        paginator = Paginator(selectors.with_open_orders(board) if can_issue else board, BOARD_PAGE_SIZE)
         paginator.count = total  # counted with the levels already: no second COUNT over the whole set
         page = paginator.get_page(self.request.GET.get("page"))
         rows = selectors.with_due_states(page.object_list, now)
@@ -270,7 +276,7 @@ class OverdueBoardView(InternalPage):
                 "query": filters.urlencode(),
                 "level_counts": [(LEVEL_LABELS[level], levels.get(level, 0)) for level in LEVEL_LABELS],
                 "total": total,
-                "can_issue": case_permissions.role_of(self.request.user) in (Role.SUPERVISOR, Role.SECRETARIAT),
+                "can_issue": can_issue,
             }
         )
         return context

@@ -30,6 +30,9 @@ VIEW_PROCESSES = {
     "workflow.view_dockingprocess",
 }
 WORKING_ROLES = {Role.SECRETARIAT, Role.SUPERVISOR, Role.UNIT_HEAD, Role.UNIT_STAFF, Role.LEADER}
+# A project owner takes one kind of step, its cases' monthly reports (``nodes.CaseOwnerMayTake``):
+# it sees that flow's pages, scoped to its own cases' processes.
+OWNER_PROCESSES = {"workflow.view_reportprocess"}
 
 
 def unit_task(unit_id):
@@ -38,6 +41,8 @@ def unit_task(unit_id):
 
 def task_permissions(user):
     role = role_of(user)
+    if role == Role.OWNER:
+        return set(OWNER_PROCESSES)
     if role not in WORKING_ROLES:
         return set()
     person = person_of(user)

@@ -23,6 +23,7 @@ from cases.models import AuditEvent, KeyProject, LeaderResponsibility, Role
 
 from . import registry
 from .calendar import WorkingCalendar
+from .interventions import interventions
 from .models import Escalation, TaskClock
 from .services import can_act
 
@@ -103,10 +104,18 @@ def clock_scope(user):
 
 def process_scope(user):
     """The processes ``user`` may see, as a filter on viewflow's Process: all for the secretariat
-    and supervisors; otherwise those of cases they may see, and those with a task of their unit or theirs."""
+    and supervisors; otherwise those of cases they may see, and those with a task of their unit or theirs;
+    for a project owner, those of its own cases."""
     role = case_permissions.role_of(user)
     if role in case_permissions.ALL_SEEING:
         return Q()
+    if role == Role.OWNER:
+        person = case_permissions.person_of(user)
+        if person is None or person.unit_id is None:
+            return Q(pk__in=[])
+        # A project owner's: the processes of its own cases' tasks (its flows' pages are the monthly
+        # report's alone, ``permissions.OWNER_PROCESSES``).
+        return Q(pk__in=TaskClock.objects.filter(project__owner_id=person.unit_id).values("task__process_id"))
     if role not in case_permissions.INTERNAL:
         return Q(pk__in=[])
     return Q(pk__in=TaskClock.objects.filter(clock_scope(user)).values("task__process_id"))
@@ -177,6 +186,13 @@ def overdue_board(user, *, unit=None, leader=None, level=None, min_days=None, or
     return queryset.order_by(*BOARD_ORDERS.get(order, BOARD_ORDERS[BOARD_DEFAULT_ORDER]))
 
 
+def with_open_orders(board):
+    """The board's rows each with ``open_order``: the pk of the supervision order still open about
+    the task, None when there is none; read in the rows' own query (a subquery the coordination
+    flows give through the port), not a query per row."""
+    return board.annotate(open_order=interventions().open_order_of_clock(clock_ref=OuterRef("pk")))
+
+
 def overdue_level_counts(board):
     """How many rows of a filtered board (``overdue_board``) are at each level, None for not yet
     escalated: one aggregate query over the whole set, whatever page is shown."""
@@ -240,6 +256,35 @@ def escalations_of(clock):
     return Escalation.objects.filter(clock=clock).select_related("step").order_by("fired_at", "level")
 
 
+def escalation_rungs(clock):
+    """The breach history as a task page lists it: each rung once, with who was told.
+
+    A level can have more than one rung of the same action (level 0 reminds the owner when 75%
+    of the time is used and on the due day); a sweep that finds both due at once (a task started
+    late in its time, a sweep that did not run for a while) fires them in one batch, at the same
+    minute, to the same people. They are one event to the reader: listed once, those told by
+    either named once, their notes kept.
+    """
+    rungs, by_key = [], {}
+    for escalation in escalations_of(clock):
+        key = (escalation.batch, escalation.level, escalation.action)
+        first = by_key.get(key)
+        if first is None:
+            by_key[key] = escalation
+            escalation.told = list(escalation.told or [])
+            rungs.append(escalation)
+            continue
+        known = {(person.get("user"), person.get("name")) for person in first.told}
+        for person in escalation.told or []:
+            if (person.get("user"), person.get("name")) not in known:
+                known.add((person.get("user"), person.get("name")))
+                first.told.append(person)
+        if escalation.note and escalation.note not in first.note:
+            first.note = " ".join(filter(None, [first.note, escalation.note]))
+        first.overdue_days = max(first.overdue_days, escalation.overdue_days)
+    return rungs
+
+
 def pauses_of(clock):
     return AuditEvent.objects.filter(
         content_type=ContentType.objects.get_for_model(TaskClock), object_id=str(clock.pk)
@@ -252,6 +297,6 @@ def task_context(task, process):
     context = {"clock": clock, "project": getattr(process, "project", None)}
     if clock is not None:
         context["due"] = due_state(clock)
-        context["escalations"] = list(escalations_of(clock))
+        context["escalations"] = escalation_rungs(clock)
         context["pauses"] = list(pauses_of(clock))
     return context

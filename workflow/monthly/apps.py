@@ -12,6 +12,10 @@ class MonthlyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import steps, tasks  # noqa: F401 - tasks registers the cycle's celery tasks
+        from workflow.engine import registry
+
+        from . import home, steps, tasks, work  # noqa: F401 - tasks registers the cycle's celery tasks
 
         steps.register()
+        registry.add_home_panel(home.home_lines)
+        registry.add_work_scope(work.owner_reports)

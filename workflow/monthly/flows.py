@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow
 
-from workflow.engine.nodes import waiting_lock
+from workflow.engine.nodes import CaseOwnerMayTake, waiting_lock
 from workflow.engine.permissions import ScopedFlow, secretariat, unit_task
 from workflow.engine.views import StepView
 
@@ -25,8 +25,9 @@ class ReportFlow(ScopedFlow):
     process_description = _("The lead unit reports a case's month; the secretariat accepts it or sends it back.")
 
     start = flow.StartHandle(this.begin).Next(this.write)
+    # The lead unit's step, which the case's owner (the enterprise) may take as well.
     write = (
-        flow.View(ReportWriteView.as_view())
+        CaseOwnerMayTake(ReportWriteView.as_view())
         .Annotation(title=_("Write the monthly report"))
         .Permission(report_unit)
         .onCreate(this.start_clock)

@@ -15,7 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import generic
 
-from .. import matching, permissions, services
+from .. import matching, permissions, selectors, services
 from .. import stats as financing_stats
 from ..models import Docking, DockingState, FinancialProduct, FinancingNeed, NeedMatch, NeedState
 
@@ -106,13 +106,13 @@ class PortalHomeView(PortalPage):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         summary = financing_stats.portal_summary(user)
+        waiting = selectors.dockings_waiting(user)
         context.update(
             {
                 "summary": summary,
                 "institution_names": [row["name"] for row in summary["institutions"]],
-                "open_dockings": list(
-                    my_dockings(user).exclude(state__in=[DockingState.DISBURSED, DockingState.DECLINED])[:HOME_ROWS]
-                ),
+                "open_dockings": list(waiting[:HOME_ROWS]),
+                "waiting_count": waiting.count(),
                 "recommended": list(recommended_needs(user)[:HOME_ROWS]),
                 "latest_needs": labelled(list(white_list(user)[:HOME_ROWS])),
                 "products": list(my_products(user)[:HOME_ROWS]),

@@ -95,7 +95,9 @@ def test_the_messages_and_pages_give_the_day_the_deadline_ends(org, clock, clien
     client.force_login(org.head.user)
     with time_machine.travel(local(D(2026, 10, 13), 9), tick=False):
         queue = client.get("/workflow/queue/").content.decode()
-    assert 'title="2026-10-13"' in queue and 'title="2026-10-14"' not in queue
+    # the day beside the badge, and its tooltip saying the day ends it; never the midnight after
+    assert '<time class="kp-due-day" datetime="2026-10-13">2026-10-13</time>' in queue
+    assert 'title="2026-10-13 (end of day)"' in queue and "2026-10-14" not in queue
 
 
 def test_an_orders_answer_day_is_the_day_its_deadline_ends(org, clock, client, django_capture_on_commit_callbacks):

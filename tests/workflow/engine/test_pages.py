@@ -187,7 +187,8 @@ def test_the_deadline_page_pauses_and_resumes_the_clock(client, org, approval):
     with time_machine.travel(local(D(2026, 10, 12), 9), tick=False):
         login(client, org.head)
         page = client.get(f"/workflow/tasks/{approval.pk}/").content.decode()
-        assert "Pause the clock" in page and "2026-10-14" in page
+        # due at the end of 13 October (stored as the midnight that begins the 14th)
+        assert "Pause the clock" in page and "2026-10-13 (end of day)" in page and "2026-10-14" not in page
         client.post(f"/workflow/tasks/{approval.pk}/clock/", {"action": "pause", "reason": "等待规划许可"})
     with time_machine.travel(local(D(2026, 10, 13), 9), tick=False):
         login(client, org.head)

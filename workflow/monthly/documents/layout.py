@@ -30,14 +30,15 @@ FORMATS = {
 
 
 # Fonts as (Latin name, Chinese name): runs name both, and the font table gives each its
-# alternative, which Word falls back to when the font is not installed.
-FANGSONG = ("FangSong", "仿宋")
+# alternative, which Word falls back to when the font is not installed. The body is in 仿宋_GB2312,
+# the font GB/T 9704 templates name, where it is installed, and in 仿宋 (Windows' FangSong) elsewhere.
+FANGSONG = ("FangSong", "仿宋_GB2312")
 HEITI = ("SimHei", "黑体")
 KAITI = ("KaiTi", "楷体")
 SONGTI = ("SimSun", "宋体")
 XIAOBIAOSONG = ("FZXiaoBiaoSong-B05S", "方正小标宋简体")
 FONT_TABLE = [
-    ("仿宋", "FangSong"), ("FangSong", "仿宋"),
+    ("仿宋_GB2312", "仿宋"), ("仿宋", "FangSong"), ("FangSong", "仿宋"),
     ("黑体", "SimHei"), ("SimHei", "黑体"),
     ("楷体", "KaiTi"), ("KaiTi", "楷体"),
     ("宋体", "SimSun"), ("SimSun", "宋体"),
@@ -49,11 +50,26 @@ RED = RGBColor(0xFF, 0x00, 0x00)
 BLACK = RGBColor(0, 0, 0)
 TEXT_WIDTH_MM = 156  # A4 less GB/T 9704's margins: 28 mm left, 26 mm right
 DASH = "—"
-PDF_FONT = "STSong-Light"
 RANK_ORDER = {rank: index for index, rank in enumerate(Rank.values)}
 GROUP_ORDER = {group: index for index, group in enumerate(UnitGroup.values)}
 MEASURE_ORDER = {measure: index for index, measure in enumerate(ScoreMeasure.values)}
 UNSAFE_IN_FILENAMES = re.compile(r'[\\/:*?"<>|\s]+')
+
+NBSP = "\u00a0"
+IDEOGRAPHS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# The units a figure is written with in the documents and the catalog.
+UNITS = "分元万亿千百个项家户人位次天日月年号条件亩米吨倍期批轮"
+# A number standing alone (not the tail of a code like 2026-GX-0001), the plain spaces after it
+# and the unit they come before: "100 分".
+NUMBER_SPACES = re.compile(rf"(?<![0-9A-Za-z.,\-/_])([0-9]+(?:[.,][0-9]+)*[%‰]?) +(?=[{UNITS}])")
+# Where a line of Chinese may break: after each ideograph, mark or space, but not inside a run of
+# Latin letters and figures (a number, a code), nor between a number and the ideograph after it.
+LATIN = r"[^\s\u2e80-\uffff]"
+CLUSTER = re.compile(rf"{LATIN}*[0-9%‰]{NBSP}?[{IDEOGRAPHS}]|{LATIN}+|.", re.S)
+# Marks a line does not start with, and marks it does not end with (kinsoku).
+CANNOT_START = frozenset("，。、；：？！）》」』】〕〉”’…,.;:?!)]}%‰·")
+CANNOT_END = frozenset("（《「『【〔〈“‘([{")
+SHORT = 4  # characters a table cell keeps on one line
 
 
 @dataclass
@@ -101,14 +117,59 @@ class Built:
 
 
 def document_issuer():
-    """The issuing office printed at the top: the ``DOCUMENT_ISSUER`` setting, or the commission."""
-    return getattr(settings, "DOCUMENT_ISSUER", "") or _("Municipal Development and Reform Commission")
+    """The issuing office printed at the head and the foot: the ``KP_ISSUING_OFFICE`` setting, with
+    the city's name; the commission without one when the setting is empty."""
+    return getattr(settings, "KP_ISSUING_OFFICE", "") or _("Municipal Development and Reform Commission")
+
+
+def text_ems(text):
+    """The text's width in ems, roughly: an ideograph is one, anything else a little over half."""
+    return sum(1 if ord(char) >= 0x2E80 else 0.55 for char in str(text))
 
 
 def issuer_size(issuer, largest):
     """The issuing office's size in points: as large as GB/T 9704's layout wants, on one line."""
-    ems = sum(1 if ord(char) >= 0x2E80 else 0.55 for char in issuer) or 1
+    ems = text_ems(issuer) or 1
     return max(16, min(largest, int(TEXT_WIDTH_MM * 72 / 25.4 / ems)))
+
+
+def tie_numbers(text):
+    """The text with each number tied to the unit after it by a non-breaking space, so that no line
+    breaks between 100 and 分 (the catalog writes "0 至 100 分")."""
+    return NUMBER_SPACES.sub(lambda found: found.group(1) + NBSP, str(text))
+
+
+def clusters(text):
+    """The text cut where a line may break (``CLUSTER``): ``"以 0 至 100\\u00a0分"`` is
+    ``以, " ", 0, " ", 至, " ", 100\\u00a0分``."""
+    return CLUSTER.findall(str(text))
+
+
+def fit_widths(grid, total, measure):
+    """The grid's column widths summing to ``total``, in proportion to ``grid.widths``, but none
+    narrower than the widest cluster of its text as ``measure`` gives it (padding included), so
+    that no number or code is broken in a cell, nor a text of up to ``SHORT`` characters (排名,
+    免于考核); the other columns give up the room in proportion."""
+    count = len(grid.widths)
+    columns = [[grid.header[index], *(row[index] for row in grid.rows)] for index in range(count)]
+    lines = [[tie_numbers(line) for text in texts for line in str(text).split("\n")] for texts in columns]
+    needed = [
+        max((measure(piece) for line in column for piece in (clusters(line) if len(line) > SHORT else [line])),
+            default=0)
+        for column in lines
+    ]
+    if sum(needed) >= total:
+        return [total * need / sum(needed) for need in needed]
+    fixed = {}
+    while True:
+        free = [index for index in range(count) if index not in fixed]
+        room = total - sum(fixed.values())
+        weight = sum(grid.widths[index] for index in free) or 1
+        widths = {index: room * grid.widths[index] / weight for index in free}
+        narrow = [index for index in free if widths[index] < needed[index]]
+        if not narrow:
+            return [fixed[index] if index in fixed else widths[index] for index in range(count)]
+        fixed.update({index: needed[index] for index in narrow})
 
 
 def _chinese():

@@ -26,8 +26,33 @@ from .layout import (
     TEXT_WIDTH_MM,
     XIAOBIAOSONG,
     Grid,
+    fit_widths,
     issuer_size,
+    text_ems,
+    tie_numbers,
 )
+
+# The fonts each style's runs name, besides the style itself: a run keeps its fonts when the text
+# is pasted into another document, whose styles of the same name would win over ours.
+STYLE_FONTS = {
+    "Normal": FANGSONG,
+    "KP Body": FANGSONG,
+    "Heading 1": HEITI,
+    "Heading 2": KAITI,
+    "KP Issuer": XIAOBIAOSONG,
+    "KP Number": FANGSONG,
+    "KP Mark": HEITI,
+    "KP Title": XIAOBIAOSONG,
+    "KP Closing": FANGSONG,
+    "KP Table Text": FANGSONG,
+    "KP Table Header": HEITI,
+    "Footer": SONGTI,
+}
+TABLE_TEXT_PT = 10.5
+CELL_MARGINS_PT = 10.8  # Table Grid's 0.19 cm on either side
+# The red rule (GB/T 9704's 版头中的分隔线): 1.5 points, 4 mm under the document number.
+RULE_SIZE = "12"  # eighths of a point
+RULE_SPACE = "11"  # points
 
 
 def _fonts(rpr, fonts):
@@ -79,22 +104,23 @@ def _setup_styles(document, chinese, issuer):
     if lang is not None:
         lang.set(qn("w:val"), "zh-CN" if chinese else "en-US")
         lang.set(qn("w:eastAsia"), "zh-CN")
-    _style(document, "Normal", FANGSONG, 16, base=None, line=28)
-    _style(document, "KP Body", FANGSONG, 16, line=28, indent=32, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-    heading = _style(document, "Heading 1", HEITI, 16, line=28, indent=32, before=0, after=0)
+    fonts = STYLE_FONTS
+    _style(document, "Normal", fonts["Normal"], 16, base=None, line=28)
+    _style(document, "KP Body", fonts["KP Body"], 16, line=28, indent=32, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    heading = _style(document, "Heading 1", fonts["Heading 1"], 16, line=28, indent=32, before=0, after=0)
     heading.paragraph_format.keep_with_next = True
-    subheading = _style(document, "Heading 2", KAITI, 16, line=28, indent=32, before=0, after=0)
+    subheading = _style(document, "Heading 2", fonts["Heading 2"], 16, line=28, indent=32, before=0, after=0)
     subheading.paragraph_format.keep_with_next = True
-    _style(document, "KP Issuer", XIAOBIAOSONG, issuer_size(issuer, 32), color=RED, align=WD_ALIGN_PARAGRAPH.CENTER,
-           line=1.0, before=0, after=12)
-    _style(document, "KP Number", FANGSONG, 16, align=WD_ALIGN_PARAGRAPH.CENTER, line=28)
-    _style(document, "KP Mark", HEITI, 16, align=WD_ALIGN_PARAGRAPH.LEFT, line=28)
-    _style(document, "KP Rule", FANGSONG, 4, line=1.0, after=16)
-    _style(document, "KP Title", XIAOBIAOSONG, 22, align=WD_ALIGN_PARAGRAPH.CENTER, line=36, after=16)
-    _style(document, "KP Closing", FANGSONG, 16, align=WD_ALIGN_PARAGRAPH.RIGHT, line=28)
-    _style(document, "KP Table Text", FANGSONG, 10.5, line=1.0)
-    _style(document, "KP Table Header", HEITI, 10.5, line=1.0, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _style(document, "Footer", SONGTI, 14, align=WD_ALIGN_PARAGRAPH.CENTER, line=1.0)
+    _style(document, "KP Issuer", fonts["KP Issuer"], issuer_size(issuer, 32), color=RED,
+           align=WD_ALIGN_PARAGRAPH.CENTER, line=1.0, before=0, after=12)
+    _style(document, "KP Number", fonts["KP Number"], 16, align=WD_ALIGN_PARAGRAPH.CENTER, line=28, after=24)
+    _style(document, "KP Mark", fonts["KP Mark"], 16, align=WD_ALIGN_PARAGRAPH.LEFT, line=28)
+    _style(document, "KP Title", fonts["KP Title"], 22, align=WD_ALIGN_PARAGRAPH.CENTER, line=36, after=16)
+    _style(document, "KP Closing", fonts["KP Closing"], 16, align=WD_ALIGN_PARAGRAPH.RIGHT, line=28)
+    _style(document, "KP Table Text", fonts["KP Table Text"], TABLE_TEXT_PT, line=1.0)
+    _style(document, "KP Table Header", fonts["KP Table Header"], TABLE_TEXT_PT, line=1.0,
+           align=WD_ALIGN_PARAGRAPH.CENTER)
+    _style(document, "Footer", fonts["Footer"], 14, align=WD_ALIGN_PARAGRAPH.CENTER, line=1.0)
 
 
 def _declare_fonts(document):
@@ -142,12 +168,28 @@ def _setup_page(document):
     _page_number(footer)
 
 
-def _red_rule(document):
-    paragraph = document.add_paragraph(style="KP Rule")
+def _add_text(paragraph, text, fonts=None):
+    """A run of ``text`` naming the fonts of its paragraph's style (or ``fonts``), each number tied
+    to its unit."""
+    run = paragraph.add_run(tie_numbers(text))
+    _fonts(run._r.get_or_add_rPr(), fonts or STYLE_FONTS[paragraph.style.name])
+    return run
+
+
+def _paragraph(document_or_cell, text, style):
+    paragraph = document_or_cell.add_paragraph(style=style)
+    if text:
+        _add_text(paragraph, text)
+    return paragraph
+
+
+def _red_rule(paragraph):
+    """The red rule under the document number, as the number paragraph's own bottom border: the
+    empty 4-point paragraph that used to carry it was not seen in every reader."""
     ppr = paragraph._p.get_or_add_pPr()
     borders = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
-    for attribute, value in (("val", "single"), ("sz", "18"), ("space", "1"), ("color", "FF0000")):
+    for attribute, value in (("val", "single"), ("sz", RULE_SIZE), ("space", RULE_SPACE), ("color", str(RED))):
         bottom.set(qn(f"w:{attribute}"), value)
     borders.append(bottom)
     ppr.insert_element_before(
@@ -170,9 +212,10 @@ def _cell_text(cell, text, style, align):
     paragraph = cell.paragraphs[0]
     paragraph.style = style
     paragraph.alignment = align
-    paragraph.add_run(lines[0])
+    if lines[0]:
+        _add_text(paragraph, lines[0])
     for line in lines[1:]:
-        extra = cell.add_paragraph(line, style=style)
+        extra = _paragraph(cell, line, style)
         extra.alignment = align
 
 
@@ -181,8 +224,8 @@ def _docx_table(document, grid):
     table.style = document.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    total = sum(grid.widths)
-    widths = [Mm(TEXT_WIDTH_MM * width / total) for width in grid.widths]
+    points = fit_widths(grid, TEXT_WIDTH_MM * 72 / 25.4, lambda text: text_ems(text) * TABLE_TEXT_PT + CELL_MARGINS_PT)
+    widths = [Pt(width) for width in points]
     for column, width in zip(table.columns, widths, strict=True):
         column.width = width  # the grid, which LibreOffice lays the table out by
     header = table.rows[0]
@@ -219,18 +262,17 @@ def render_docx(content):
     properties.revision = 1
     properties.comments = ""
     if content.mark:
-        document.add_paragraph(content.mark, style="KP Mark")
-    document.add_paragraph(content.issuer, style="KP Issuer")
-    document.add_paragraph(content.number, style="KP Number")
-    _red_rule(document)
-    document.add_paragraph(content.title, style="KP Title")
+        _paragraph(document, content.mark, "KP Mark")
+    _paragraph(document, content.issuer, "KP Issuer")
+    _red_rule(_paragraph(document, content.number, "KP Number"))
+    _paragraph(document, content.title, "KP Title")
     _docx_blocks(document, content.preamble, content.chinese)
     for section in content.sections:
-        document.add_paragraph(section.heading, style="Heading 1")
+        _paragraph(document, section.heading, "Heading 1")
         _docx_blocks(document, section.blocks, content.chinese)
-    closing = document.add_paragraph(content.issuer, style="KP Closing")
+    closing = _paragraph(document, content.issuer, "KP Closing")
     closing.paragraph_format.space_before = Pt(28)
-    document.add_paragraph(content.date, style="KP Closing")
+    _paragraph(document, content.date, "KP Closing")
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
@@ -241,12 +283,11 @@ def _docx_blocks(document, blocks, chinese):
         if isinstance(block, Grid):
             _docx_table(document, block)
         elif block.kind == "subheading":
-            document.add_paragraph(block.text, style="Heading 2")
+            _paragraph(document, block.text, "Heading 2")
         elif block.kind == "line":
             paragraph = document.add_paragraph(style="KP Body")
-            label = paragraph.add_run(f"{block.label}{'：' if chinese else ': '}")
-            _fonts(label._r.get_or_add_rPr(), HEITI)
-            paragraph.add_run(block.text)
+            _add_text(paragraph, f"{block.label}{'：' if chinese else ': '}", HEITI)
+            _add_text(paragraph, block.text)
         else:
             for line in block.text.split("\n"):
-                document.add_paragraph(line, style="KP Body")
+                _paragraph(document, line, "KP Body")
