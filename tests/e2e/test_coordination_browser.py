@@ -56,9 +56,11 @@ def test_unit_head_takes_the_blocker_from_the_parks_queue_and_resolves_it(org, l
     page.locator("textarea[name=resolution]").fill("用地指标已调剂落实")
     page.get_by_role("button", name="Execute", exact=True).click()
 
-    # Then he is back in his inbox, told the task is done, and it is no longer listed there
-    page.wait_for_url(re.compile(r"/workflow/inbox/$"))
+    # Then he is back on his work, told the task is done, and it is no longer listed there
+    page.wait_for_url(re.compile(r"/my-work/$"))
     expect(page.locator(".mdc-snackbar__label")).to_have_text("Task has been completed.")
+    expect(page.locator(f"[data-task='{resolution.pk}']")).to_have_count(0)
+    page.goto("/workflow/inbox/")
     expect(page.get_by_role("link", name=task_link, exact=True)).to_have_count(0)
     # nor is it waiting in the park's queue
     page.goto("/workflow/queue/")

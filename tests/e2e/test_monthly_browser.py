@@ -46,16 +46,16 @@ def test_unit_head_submits_the_monthly_report_with_a_photo_and_a_blocker(org, lo
     page.locator("textarea[name=work_done]").fill("主体结构封顶")
     page.locator("#submit-report").click()
     # an impossible figure is refused on the page, and nothing is submitted
-    expect(page.get_by_text("Ensure this value is greater than or equal to 0.")).to_be_visible()
+    expect(page.get_by_text("An amount cannot be negative.")).to_be_visible()
     assert MonthlyReport.objects.get(pk=report.pk).state == MonthlyReport.State.OPEN
-    page.locator("input[name=investment_month]").fill("450000")
+    page.locator("input[name=investment_month]").fill("45")  # 万元: 450,000 yuan
     page.locator("#id_attachments").set_input_files(str(photo))
     page.locator("input[name='blockers-0-title']").fill("电力接入迟滞")
     page.locator("textarea[name='blockers-0-description']").fill("供电公司未答复接入方案")
     page.locator("#submit-report").click()
 
-    # Then he is back in his inbox, and the report waits for the secretariat's review
-    page.wait_for_url(re.compile(r"/workflow/inbox/$"))
+    # Then he is back on his work, and the report waits for the secretariat's review
+    page.wait_for_url(re.compile(r"/my-work/$"))
     submitted = MonthlyReport.objects.get(pk=report.pk)
     assert submitted.state == MonthlyReport.State.SUBMITTED and submitted.investment_month == Decimal("450000")
     assert ReportAttachment.objects.get(report=submitted).kind == ReportAttachment.Kind.PHOTO

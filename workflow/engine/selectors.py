@@ -236,13 +236,13 @@ def queue(user):
 
 
 def task_for(user, pk):
-    """One task ``user`` may see (theirs, their queue's, or in their scope), or None."""
+    """One human task ``user`` may see (theirs, their queue's, or in their scope), or None."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
         return None
     task = (
-        Task.objects.filter(pk=pk, process__flow_class__in=flow_classes())
+        Task.objects.filter(pk=pk, process__flow_class__in=flow_classes(), flow_task_type="HUMAN")
         .select_related("owner", "clock", "clock__project", "clock__unit", "process")
         .first()
     )

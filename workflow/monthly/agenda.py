@@ -62,7 +62,7 @@ from workflow.engine.calendar import WorkingCalendar, deadline_text
 from workflow.engine.interventions import interventions
 from workflow.engine.models import Escalation
 
-from .lights import reason_text
+from .lights import deciding_reasons, reason_text
 from .models import AgendaItem, AgendaSection, CycleStep, Decision, Light, LightSnapshot, Meeting
 from .periods import first_of_month, previous_month
 
@@ -185,7 +185,7 @@ def _red(month):
     )
     rows = []
     for snapshot in snapshots:
-        lines = [reason_text(reason) for reason in snapshot.reasons]
+        lines = [reason_text(reason) for reason in deciding_reasons(snapshot.light, snapshot.reasons)]
         if snapshot.consecutive_red > 1:
             lines.append(_("Red for %(months)s months in a row.") % {"months": snapshot.consecutive_red})
         rows.append(

@@ -28,26 +28,35 @@ OVERDUE_UNITS = 15
 
 
 def investment_by_month(today):
-    """This year, month by month: the plan's expected investment to date (annual plans times
-    the expected progress), the investment reported completed in the month (accepted
-    monthly reports) and to date; and the year's plan and completion from the annual plans."""
+    """This year, month by month, one account of the investment: the plan's expected investment
+    to date (annual plans times the expected progress), the investment accepted monthly reports
+    completed in each month, and the investment completed to date.
+
+    The year's completion is the annual plans' (``completed``, the headline). Accepted reports
+    add to it; the rest of it was recorded otherwise (with the list's import, or on the case's
+    page) and has no month, so it is counted from January (``recorded_otherwise``). The
+    cumulative line therefore ends on the headline's figure. Both count the same cases: those
+    whose plan counts (``INVESTMENT_STAGES``)."""
     year = today.year
     plans = AnnualPlan.objects.filter(year=year, project__stage__in=INVESTMENT_STAGES).aggregate(
         planned=Sum("planned_investment"), completed=Sum("completed_investment")
     )
     planned = plans["planned"] or Decimal("0")
+    completed = plans["completed"] or Decimal("0")
     reported = dict(
         MonthlyReport.objects.filter(
             month__gte=datetime.date(year, 1, 1),
             month__lte=first_of_month(today),
             state=MonthlyReport.State.ACCEPTED,
+            project__stage__in=INVESTMENT_STAGES,
         )
         .order_by()
         .values("month")
         .annotate(total=Sum("investment_month"))
         .values_list("month", "total")
     )
-    rows, to_date = [], Decimal("0")
+    recorded_otherwise = completed - sum(reported.values(), Decimal("0"))
+    rows, to_date = [], recorded_otherwise
     for number in range(1, today.month + 1):
         month = datetime.date(year, number, 1)
         in_month = reported.get(month) or Decimal("0")
@@ -64,7 +73,9 @@ def investment_by_month(today):
     return {
         "year": year,
         "planned": planned,
-        "completed": plans["completed"] or Decimal("0"),
+        "completed": completed,
+        "completed_share": (completed * HUNDRED / planned).quantize(Decimal("0.1"), ROUND_HALF_UP) if planned else None,
+        "recorded_otherwise": recorded_otherwise,
         "expected_progress": expected_progress(today),
         "months": rows,
     }

@@ -1,17 +1,92 @@
-"""Forms of the monthly report's steps: writing it (with problems raised as blockers) and reviewing
-it."""
+"""Forms of the monthly pages: writing a report (with problems raised as blockers) and reviewing it,
+with amounts typed in ten-thousand yuan; the meeting's date and time in the browser's own picker."""
+
+import datetime
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
+from cases.formatting import TEN_THOUSAND
+from cases.forms import WanField
 from cases.models import BlockerCategory
+
+# The largest amount a report's column holds (16 digits, two of them cents), in ten-thousand yuan.
+MAX_WAN = Decimal("9999999999.99")
+UNIT_WORDS = ("万元", "万")
+
+
+class WanAmountField(WanField):
+    """An amount people read and type in ten-thousand yuan (万元), kept in yuan: the initial value
+    (yuan) is shown in 万元, grouped as the language groups numbers; the typed figure may have
+    separators and the unit too, and it cleans to yuan. Six decimal places of 万元 are a cent."""
+
+    widget = forms.TextInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_digits", None)
+        kwargs.setdefault("max_value", MAX_WAN)
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "min_value": _("An amount cannot be negative."),
+                "max_value": _("Too large: give the amount in ten-thousand yuan, not in yuan."),
+                "invalid": _("Give the amount as a number of ten-thousand yuan, such as 1,250.50."),
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "inputmode": "decimal", "autocomplete": "off"}
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip()
+            for word in UNIT_WORDS:
+                value = value.removesuffix(word).strip()
+            value = value.replace(",", "").replace("，", "").replace(" ", "")
+        return super().to_python(value)
+
+    def prepare_value(self, value):
+        """Yuan (an initial value) as 万元 with separators; what was typed stays as typed."""
+        if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+            return format_wan_input(value)
+        return value
+
+    def has_changed(self, initial, data):
+        try:
+            typed = self.clean(data) if data not in (None, "") else None
+        except ValidationError:
+            return True
+        before = Decimal(initial).quantize(Decimal("0.01")) if initial not in (None, "") else None
+        return typed != before
+
+
+def format_wan_input(amount):
+    """An amount in yuan written in 万元 for an input: grouped, at least two places and as many
+    more as the yuan need, so that sending it back unchanged keeps every yuan."""
+    wan = (Decimal(amount) / TEN_THOUSAND).quantize(Decimal("0.000001"))
+    places = max(2, -wan.normalize().as_tuple().exponent) if wan else 2
+    return number_format(wan, decimal_pos=places, force_grouping=True)
+
+
+class LocalDateTimeInput(forms.TextInput):
+    """The browser's date-and-time picker (``datetime-local``). Its value must be written
+    ``YYYY-MM-DDTHH:MM`` whatever the page's language, or the browser shows it empty; viewflow's
+    date field would write it in the language's input format instead."""
+
+    input_type = "datetime-local"
+
+    def format_value(self, value):
+        if isinstance(value, datetime.datetime):
+            return value.strftime("%Y-%m-%dT%H:%M:%S" if value.second else "%Y-%m-%dT%H:%M")
+        return super().format_value(value)
 
 
 class MonthlyReportForm(forms.Form):
-    investment_month = forms.DecimalField(
-        label=_("Investment completed this month (yuan)"), max_digits=16, decimal_places=2, min_value=0
-    )
+    investment_month = WanAmountField(label=_("Investment completed this month (10k yuan)"))
     progress_percent = forms.DecimalField(
         label=_("Image progress (%)"), max_digits=5, decimal_places=2, min_value=0, max_value=100
     )

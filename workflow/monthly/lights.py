@@ -240,6 +240,12 @@ def _interview_for(case, month, consecutive_red, now):
     )
 
 
+def deciding_reasons(light, reasons):
+    """The reasons that made ``light``: on a red light the red rules only, not the yellow ones
+    they supersede (a lag of 35 points holds "more than 30" and "at least 10"). All are stored."""
+    return [reason for reason in reasons if reason.get("light", light) == light]
+
+
 def reason_text(reason):
     """A stored reason as a sentence in the reader's language."""
     measure = reason.get("measure")

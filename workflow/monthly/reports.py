@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases import services as case_services
+from cases.formatting import format_wan
 from cases.models import AuditAction, BlockerCategory
 from cases.services.audit import audit_record
 from workflow.engine import clocks, services
@@ -93,9 +94,11 @@ def validate(report, data):
         errors["investment_month"] = _("Investment completed cannot be negative.")
     elif (project.investment_completed_total or Decimal("0")) + amount > project.total_investment:
         errors["investment_month"] = _(
-            "With this amount the investment completed (%(after)s yuan) would exceed the total "
-            "investment (%(total)s yuan)."
-        ) % {"after": (project.investment_completed_total or 0) + amount, "total": project.total_investment}
+            "With this amount the investment completed (%(after)s) would exceed the total investment (%(total)s)."
+        ) % {
+            "after": format_wan((project.investment_completed_total or 0) + amount),
+            "total": format_wan(project.total_investment),
+        }
     progress = data.get("progress_percent")
     if progress is None:
         errors["progress_percent"] = _("Give the image progress in percent.")

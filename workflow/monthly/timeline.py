@@ -10,10 +10,12 @@ import datetime
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, ngettext_lazy
 
 from workflow.engine.calendar import WorkingCalendar
 
-from .models import CycleRun, CycleStep
+from .models import CycleRun, CycleStep, Meeting
 from .periods import previous_month
 
 Kind = CycleStep.Kind
@@ -63,6 +65,85 @@ class StepState:
     @property
     def result(self):
         return self.run.result if self.run else {}
+
+    @property
+    def result_sentences(self):
+        return result_sentences(self.kind, self.result)
+
+
+def _reports_open(result):
+    created, pending = result.get("created"), result.get("pending")
+    sentences = []
+    if created is not None:
+        sentences.append(
+            ngettext("%(count)s report created.", "%(count)s reports created.", created) % {"count": created}
+            if created
+            else _("No report was missing.")
+        )
+    if pending:
+        sentences.append(
+            ngettext(
+                "%(count)s report task handed to the workers to start.",
+                "%(count)s report tasks handed to the workers to start.",
+                pending,
+            )
+            % {"count": pending}
+        )
+    return sentences
+
+
+def _reports_due(result):
+    count, missing = result.get("reports"), result.get("not_submitted")
+    if count is None or missing is None:
+        return []
+    if not count:
+        return [_("No report was due.")]
+    return [
+        ngettext(
+            "%(missing)s of %(count)s report not submitted by the due day.",
+            "%(missing)s of %(count)s reports not submitted by the due day.",
+            count,
+        )
+        % {"missing": missing, "count": count}
+    ]
+
+
+def _counted(key, sentence):
+    """A sentence (a lazy plural keyed on ``count``) about the run's number ``key``."""
+
+    def sentences(result):
+        count = result.get(key)
+        return [] if count is None else [str(sentence % {"count": count})]
+
+    return sentences
+
+
+def _meeting(result):
+    state = result.get("state")
+    if result.get("meeting") is None or state not in Meeting.State.values:
+        return [_("No meeting for this month yet.")]
+    return [_("The meeting: %(state)s.") % {"state": Meeting.State(state).label}]
+
+
+RESULT_SENTENCES = {
+    Kind.REPORTS_OPEN: _reports_open,
+    Kind.REPORTS_DUE: _reports_due,
+    Kind.LIGHTS: _counted(
+        "cases", ngettext_lazy("Lights computed for %(count)s case.", "Lights computed for %(count)s cases.", "count")
+    ),
+    Kind.AGENDA: _counted(
+        "items", ngettext_lazy("Agenda drafted with %(count)s item.", "Agenda drafted with %(count)s items.", "count")
+    ),
+    Kind.MEETING: _meeting,
+    Kind.BULLETIN: _counted("units", ngettext_lazy("%(count)s unit scored.", "%(count)s units scored.", "count")),
+}
+
+
+def result_sentences(kind, result):
+    """What a step's run did, as sentences in the reader's language (the stored result is the
+    machine's: ``{"created": 59, "pending": 59, "batches": 1}``)."""
+    describe = RESULT_SENTENCES.get(kind)
+    return describe(result or {}) if describe else []
 
 
 def timeline(month, today=None):

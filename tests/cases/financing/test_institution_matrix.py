@@ -83,6 +83,8 @@ OPEN = {
     "api:need-list", "api:product-list", "api:docking-list", "api:docking-interest", "api:event-list",
     "api:notification-list", "api:notification-read-all", "api:notification-unread-count",
     "api:notification-preferences",
+    # their work: their dockings waiting for a step
+    "my_work", "workflow_api:my_work",
 }
 
 # Everything else, with the object an address with an id is tried with.
@@ -124,6 +126,7 @@ DENIED = {
     # the coordination engine: tasks, orders, interviews, the monthly cycle and its documents
     "workflow:index": None, "workflow:inbox": None, "workflow:queue": None, "workflow:archive": None,
     "workflow:tasks_assign": None, "workflow:tasks_unassign": None, "workflow:overdue": None,
+    "my_work_take": "task",
     "workflow:overdue_export": None, "workflow:task_clock": "task", "workflow:task_pause": "task",
     "workflow:lights": None, "workflow:cycle": None, "workflow:reports": None, "workflow:report": "report",
     "workflow:bulletin": None, "workflow:bulletin_exemptions": None, "workflow:dashboard": None,
@@ -638,5 +641,5 @@ def test_the_portal_costs_the_same_queries_at_any_size(world, size):
 # institution's branches; a page adds its reader's unread count. Then the dockings and the white
 # list count and read a page of rows, a need reads itself and its matches, the summary takes five
 # (institutions, dockings by state, products, the white list, matched needs) and the home adds its
-# four short lists to it.
-PORTAL_QUERIES = {"portal": 17, "dockings": 10, "needs": 10, "need": 10, "api": 12}
+# four short lists to it and the count of its work (the dockings waiting for it).
+PORTAL_QUERIES = {"portal": 18, "dockings": 10, "needs": 10, "need": 10, "api": 12}

@@ -574,6 +574,10 @@ def test_the_api_scores_exempts_revokes_and_issues(org, scored_park):
 def test_the_dashboard_draws_its_four_charts_with_their_data(org, scored_park):
     report(org.park, scored_park["late_case"], due=at(11, 6, 23), submitted=at(11, 5))
     MonthlyReport.objects.update(state=MonthlyReport.State.ACCEPTED, investment_month=Decimal("1234567"))
+    AnnualPlan.objects.update_or_create(  # as accepting the report records it
+        project=scored_park["late_case"], year=2026,
+        defaults={"planned_investment": Decimal("3000000"), "completed_investment": Decimal("1234567")},
+    )
     clocks([(org.park, org.project, at(11, 2), None)])
     with time_machine.travel(NOW, tick=False):
         page_client, _api = clients(org.head)
@@ -584,8 +588,63 @@ def test_the_dashboard_draws_its_four_charts_with_their_data(org, scored_park):
     assert 'role="img"' in html and "<title" in html
     assert page.context["overdue"] == {"units": [{"unit": org.park.pk, "name": org.park.short_name, "overdue": 1}], "total": 1}
     october = page.context["investment_points"][9]
-    assert october["in_month"] == Decimal("123.5") and october["completed"] == Decimal("123.5")
+    assert october["in_month"] == Decimal("123.46") and october["completed"] == Decimal("123.46")
     assert page.context["lights"] == [{"month": OCTOBER, "green": 1, "yellow": 0, "red": 1}]
+
+
+def dashboard_page(person):
+    with time_machine.travel(NOW, tick=False):
+        page_client, _api = clients(person)
+        return page_client.get("/workflow/dashboard/")
+
+
+def test_the_cumulative_line_and_the_headline_tell_the_same_figure(org):
+    """7,000,000 yuan recorded before the monthly reports (the list's import), 1,000,000 added by
+    October's accepted report: the line starts from the first and ends on the headline."""
+    case = led_case(org.park)
+    AnnualPlan.objects.update_or_create(
+        project=case, year=2026, defaults={"planned_investment": Decimal("10000000"), "completed_investment": Decimal("8000000")}
+    )
+    report(org.park, case, due=at(11, 6, 23), submitted=at(11, 5))
+    MonthlyReport.objects.update(state=MonthlyReport.State.ACCEPTED, investment_month=Decimal("1000000"))
+
+    page = dashboard_page(org.head)
+
+    html = page.content.decode()
+    points = page.context["investment_points"]
+    assert [point["completed"] for point in points] == [Decimal("700.00")] * 9 + [Decimal("800.00")] * 2
+    assert [point["in_month"] for point in points][8:] == [Decimal("0.00"), Decimal("100.00"), Decimal("0.00")]
+    assert 'data-figure="completed">800.00</strong>' in html and "(80.0&#8239;%)" in html
+    assert html.count("<td data-completed-to-date>800.00</td>") == 2  # October and November, the last point
+    assert "includes 700.00 ten-thousand yuan recorded this year other than by monthly reports" in html
+    assert "Completed, to date" in html and "Reported completed, to date" not in html
+
+
+def test_the_api_gives_the_same_account_of_the_investment(org):
+    case = led_case(org.park)
+    AnnualPlan.objects.update_or_create(
+        project=case, year=2026, defaults={"planned_investment": Decimal("10000000"), "completed_investment": Decimal("8000000")}
+    )
+    report(org.park, case, due=at(11, 6, 23), submitted=at(11, 5))
+    MonthlyReport.objects.update(state=MonthlyReport.State.ACCEPTED, investment_month=Decimal("1000000"))
+    with time_machine.travel(NOW, tick=False):
+        _page, api = clients(org.head)
+        investment = api.get("/api/dashboard/").json()["investment"]
+
+    assert investment["completed"] == investment["months"][-1]["completed_to_date"] == "8000000.00"
+    assert investment["months"][0]["completed_to_date"] == "7000000.00"
+
+
+def test_the_ranking_chart_has_a_legend_for_its_colours_and_its_lines(org, scored_park):
+    with time_machine.travel(NOW, tick=False):
+        Bulletin.objects.update(state=Bulletin.State.ISSUED)
+    html = dashboard_page(org.head).content.decode()
+
+    legend = html[html.index('id="ranking-legend"'):]
+    legend = legend[: legend.index("</ul>")]
+    for swatch, label in (("red", "Red list"), ("black", "Black list"), ("plain", "Not listed")):
+        assert f'<span class="kp-chart__swatch kp-chart__bar--{swatch}"></span>{label}</li>' in legend
+    assert "Red list: at least 90" in legend and "Black list: below 60" in legend
 
 
 # The command

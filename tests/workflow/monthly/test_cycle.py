@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
@@ -200,3 +200,95 @@ def test_the_command_runs_what_is_due_and_one_step_on_request(case, quiet_steps)
         call_command("cycle", "--month", "2026-10", "--step", "lights", "--force", stdout=out)
         with pytest.raises(CommandError):
             call_command("cycle", "--month", "2031-01")
+
+
+# Reading the page: statuses, results and links in words
+
+
+MID_OCTOBER = D(2026, 10, 15)
+
+
+def cycle_page(client, person, language="en"):
+    client.force_login(person.user)
+    client.cookies["django_language"] = language
+    with at(MID_OCTOBER, 10):
+        return client.get("/workflow/cycle/?month=2026-10").content.decode()
+
+
+def row_of(page, kind):
+    start = page.index(f'data-step="{kind}"')
+    return page[start : page.index("</tr>", start)]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_step_that_runs_next_is_called_a_step_not_a_page(org, case, quiet_steps, client, language):
+    with at(D(2026, 10, 8)):
+        runner.run_step(K.REPORTS_OPEN, OCTOBER)
+
+    row = row_of(cycle_page(client, org.secretariat, language), K.AGENDA)
+
+    assert 'data-status="next"' in row and "下一页" not in row
+    with translation.override(language):
+        assert f'<span class="kp-step kp-step--next">{translation.gettext("Runs next")}</span>' in row
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_link_to_the_month_before_says_previous_month(org, client, language):
+    page = cycle_page(client, org.head, language)
+
+    link = page[page.index('id="cycle-previous-month"') :]
+    link = link[: link.index("</a>")]
+    assert 'href="?month=2026-09"' in link and "前序" not in link
+    with translation.override(language):
+        assert link.endswith(translation.gettext("Previous month"))
+
+
+def test_a_steps_result_reads_as_sentences(org, case, quiet_steps, client):
+    with at(D(2026, 10, 8)):
+        runner.run_step(K.REPORTS_OPEN, OCTOBER)
+
+    row = row_of(cycle_page(client, org.secretariat), K.REPORTS_OPEN)
+
+    assert "1 report created. 1 report task handed to the workers to start." in row
+    assert "created:" not in row and "pending" not in row and "batches" not in row
+
+
+@pytest.mark.parametrize(
+    ("kind", "result", "sentences"),
+    [
+        (K.REPORTS_OPEN, {"created": 59, "pending": 59, "batches": 1},
+         ["59 reports created.", "59 report tasks handed to the workers to start."]),
+        (K.REPORTS_OPEN, {"created": 0, "pending": 0, "batches": 0}, ["No report was missing."]),
+        (K.REPORTS_DUE, {"reports": 59, "not_submitted": 3}, ["3 of 59 reports not submitted by the due day."]),
+        (K.REPORTS_DUE, {"reports": 1, "not_submitted": 0}, ["0 of 1 report not submitted by the due day."]),
+        (K.REPORTS_DUE, {"reports": 0, "not_submitted": 0}, ["No report was due."]),
+        (K.LIGHTS, {"cases": 1}, ["Lights computed for 1 case."]),
+        (K.LIGHTS, {"cases": 59}, ["Lights computed for 59 cases."]),
+        (K.AGENDA, {"meeting": 4, "items": 12}, ["Agenda drafted with 12 items."]),
+        (K.MEETING, {"meeting": 4, "state": "published"}, ["The meeting: Agenda published."]),
+        (K.MEETING, {"meeting": None, "state": None}, ["No meeting for this month yet."]),
+        (K.BULLETIN, {"bulletin": 2, "units": 1}, ["1 unit scored."]),
+        (K.BULLETIN, {}, []),
+    ],
+)
+def test_each_steps_result_has_its_sentence_with_its_plural(kind, result, sentences):
+    assert timeline.result_sentences(kind, result) == sentences
+
+
+def test_the_result_column_wraps_its_sentences(org, case, quiet_steps, client):
+    with at(D(2026, 10, 8)):
+        runner.run_step(K.REPORTS_OPEN, OCTOBER)
+
+    page = cycle_page(client, org.secretariat)
+
+    assert '<td class="kp-wrap" data-result>' in row_of(page, K.REPORTS_OPEN)
+    assert_wrapping_stylesheet(page)
+
+
+def assert_wrapping_stylesheet(page):
+    """The page links the monthly stylesheet, which lets a kp-wrap cell of viewflow's tables wrap."""
+    from django.contrib.staticfiles import finders
+
+    assert 'href="/static/workflow/monthly.css"' in page
+    css = open(finders.find("workflow/monthly.css"), encoding="utf-8").read()
+    assert ".vf-list__table tbody td.kp-wrap { white-space: normal; overflow: visible;" in css

@@ -219,6 +219,55 @@ def test_cases_outside_the_active_stages_get_no_light(org, case):
 # Pages and API
 
 
+def test_a_red_light_gives_its_red_reason_not_the_yellow_rule_it_supersedes(org, case, client):
+    completed(case, 500000)  # 33.29 points behind: "more than 30" (red) and "at least 10" (yellow) both hold
+    compute(OCTOBER)
+    client.force_login(org.secretariat.user)
+
+    page = client.get("/workflow/lights/?month=2026-10")
+
+    snapshot = page.context["page"][0]
+    assert sorted(reason["light"] for reason in snapshot.reasons) == [Light.RED, Light.YELLOW]  # both are kept
+    assert snapshot.reason_texts == ["Investment lags the expected progress by 33.29 points (more than 30.00)."]
+    html = page.content.decode()
+    assert "(more than 30.00)" in html and "(at least 10.00)" not in html
+
+
+def test_a_yellow_light_gives_its_yellow_reasons(org, case, client):
+    completed(case, 700000)  # 13.29 points behind
+    compute(OCTOBER)
+    client.force_login(org.secretariat.user)
+
+    snapshot = client.get("/workflow/lights/?month=2026-10").context["page"][0]
+
+    assert snapshot.light == Light.YELLOW
+    assert snapshot.reason_texts == ["Investment lags the expected progress by 13.29 points (at least 10.00)."]
+
+
+def test_the_agenda_gives_a_red_case_its_red_reasons_only(case):
+    from workflow.monthly import agenda
+
+    completed(case, 500000)
+    compute(OCTOBER)
+
+    (drafted,) = agenda._red(OCTOBER)
+
+    assert "(more than 30.00)" in drafted.detail and "(at least 10.00)" not in drafted.detail
+
+
+def test_the_reasons_column_wraps_instead_of_cutting_them_off(org, case, client):
+    from tests.workflow.monthly.test_cycle import assert_wrapping_stylesheet
+
+    completed(case, 500000)
+    compute(OCTOBER)
+    client.force_login(org.secretariat.user)
+
+    page = client.get("/workflow/lights/?month=2026-10").content.decode()
+
+    assert '<td class="kp-wrap" data-reasons><ul class="kp-reasons">' in page
+    assert_wrapping_stylesheet(page)
+
+
 def test_the_page_shows_the_cases_the_reader_may_see_and_the_secretariat_computes(org, case, client):
     completed(case, 500000)
     compute(OCTOBER)

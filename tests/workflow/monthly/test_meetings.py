@@ -3,7 +3,9 @@ decisions, drafting again, editing with its version, publishing with an iCalenda
 minutes whose decisions become tasks, who may see and do what, and constant query counts."""
 
 import datetime
+import html
 import io
+import re
 import uuid
 from decimal import Decimal
 
@@ -729,6 +731,65 @@ def test_the_details_form_saves_the_date_place_and_people(org, data, meeting, cl
     assert meeting.scheduled_at == local(D(2026, 11, 16), 14, 30) and meeting.duration_minutes == 90
     assert meeting.chair == org.other_leader and set(meeting.attending_units.all()) == {org.park}
     assert stale.status_code == 200 and "Reload" in stale.content.decode() and meeting.version == 2
+
+
+def value_of(page, name):
+    """The value attribute of the field ``name`` as the page renders it, which the browser sends back."""
+    found = re.search(rf'<(?:vf-field-[a-z-]+|input) [^>]*name="{name}" [^>]*value="([^"]*)"', page)
+    assert found, f"no field {name} with a value"
+    return html.unescape(found.group(1))
+
+
+LOCAL_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?")
+
+
+def sent_by_a_browser(value):
+    """What a browser sends for an <input type=datetime-local> given ``value``: HTML's value
+    sanitization empties a value that is not a local date and time string (such as 2026/11/13 09:30)."""
+    return value if LOCAL_DATE_TIME.fullmatch(value) else ""
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_details_form_shows_the_date_and_time_the_browser_picker_reads(org, data, meeting, client, language):
+    client.force_login(org.secretariat.user)
+    client.cookies["django_language"] = language
+    page = client.get(f"/workflow/meetings/{meeting.pk}/edit/").content.decode()
+
+    field = re.search(r'<vf-field-[a-z-]+ [^>]*name="scheduled_at"[^>]*>', page).group(0)
+    assert 'type="datetime-local"' in field
+    assert value_of(page, "scheduled_at") == "2026-11-13T09:30"  # what <input type=datetime-local> accepts
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_saving_the_details_without_retyping_keeps_the_date_and_time(org, data, meeting, client, language):
+    client.force_login(org.secretariat.user)
+    client.cookies["django_language"] = language
+    url = f"/workflow/meetings/{meeting.pk}/edit/"
+    shown = client.get(url)
+    page = shown.content.decode()
+    initial = shown.context["form"].initial
+    body = {name: value_of(page, name) for name in ("version", "title", "duration_minutes", "place")}
+    body["scheduled_at"] = sent_by_a_browser(value_of(page, "scheduled_at"))
+    body.update({"chair": initial["chair"] or "", "attendees": initial["attendees"], "attending_units": initial["attending_units"]})
+    body["place"] = "市政府第二会议室"  # the one change
+
+    saved = client.post(url, body)
+
+    assert saved.status_code == 302, saved.content.decode()[:3000]
+    meeting.refresh_from_db()
+    assert meeting.scheduled_at == local(D(2026, 11, 13), 9, 30) and meeting.place == "市政府第二会议室"
+
+
+def test_the_details_form_takes_the_date_and_time_the_browser_picker_sends(org, data, meeting, client):
+    client.force_login(org.secretariat.user)
+    saved = client.post(
+        f"/workflow/meetings/{meeting.pk}/edit/",
+        {"version": 1, "title": meeting.title, "scheduled_at": "2026-11-16T14:30", "duration_minutes": 90, "place": "y"},
+    )
+
+    assert saved.status_code == 302
+    meeting.refresh_from_db()
+    assert meeting.scheduled_at == local(D(2026, 11, 16), 14, 30)
 
 
 def test_the_draft_form_refuses_a_month_that_has_not_begun(org, client):

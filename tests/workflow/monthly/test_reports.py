@@ -191,6 +191,7 @@ def test_the_head_submits_with_a_photo_and_a_problem_raised_as_a_blocker(org, op
         url,
         {
             **{k: v for k, v in GOOD.items() if v is not None},
+            "investment_month": "30",  # ten-thousand yuan
             "blockers-TOTAL_FORMS": "2", "blockers-INITIAL_FORMS": "0",
             "blockers-0-title": "Power connection delayed", "blockers-0-category": "utilities",
             "blockers-0-description": "The grid company has not answered.",
@@ -217,13 +218,89 @@ def test_the_page_shows_the_errors_and_changes_nothing(org, opened, client):
     url = f"/workflow/flows/report/{task.process_id}/write/{task.pk}/execute/"
     response = client.post(
         url,
-        {**{k: v for k, v in GOOD.items() if v is not None}, "investment_month": "4000001",
+        {**{k: v for k, v in GOOD.items() if v is not None}, "investment_month": "400.0001",  # 4,000,001 yuan
          "blockers-TOTAL_FORMS": "1", "blockers-INITIAL_FORMS": "0", "blockers-0-title": "Raised?", "blockers-0-category": "other"},
     )
     assert response.status_code == 200
-    assert "would exceed the total investment" in response.content.decode()
+    page = response.content.decode()
+    assert "would exceed the total investment" in page
+    assert "500.00 ten-thousand yuan" in page and "5000000" not in page  # the total, in the unit people read
     assert MonthlyReport.objects.get(pk=opened.pk).state == MonthlyReport.State.OPEN
     assert not Blocker.objects.filter(title="Raised?").exists()
+
+
+
+def write_page(org, report, client):
+    task = write_task(report)
+    engine_services.claim_task(task=task, user=org.head.user)
+    client.force_login(org.head.user)
+    return f"/workflow/flows/report/{task.process_id}/write/{task.pk}/execute/"
+
+
+def form_body(**change):
+    body = {k: v for k, v in GOOD.items() if v is not None}
+    return {**body, "blockers-TOTAL_FORMS": "0", "blockers-INITIAL_FORMS": "0", **change}
+
+
+def test_the_report_form_shows_its_amounts_in_ten_thousand_yuan(org, opened, client):
+    KeyProject.objects.filter(pk=opened.project_id).update(
+        total_investment=Decimal("1500000000"), investment_completed_total=Decimal("123456789")
+    )
+    page = client.get(write_page(org, opened, client)).content.decode()
+
+    assert "Total investment 150,000.00 ten-thousand yuan; completed so far 12,345.68 ten-thousand yuan." in page
+    assert "Investment completed this month (10k yuan)" in page
+    assert "1500000000" not in page and "123456789" not in page
+
+
+def test_a_returned_report_shows_the_amount_it_had_in_ten_thousand_yuan_and_keeps_it_when_sent_again(
+    org, opened, client
+):
+    returned = submit(org, opened, investment_month=Decimal("1234567.89"))
+    reports.report_review(task=review_task(returned), user=org.secretariat.user, accepted=False, reason="Photos missing")
+    url = write_page(org, returned, client)
+
+    page = client.get(url).content.decode()
+    assert 'name="investment_month" value="123.456789"' in page
+    sent = client.post(url, form_body(investment_month="123.456789"))
+
+    assert sent.status_code == 302, sent.content.decode()[:2000]
+    assert MonthlyReport.objects.get(pk=opened.pk).investment_month == Decimal("1234567.89")
+
+
+@pytest.mark.parametrize("typed", ["30", "30.00", "30.000000", " 30 万元"])
+def test_an_amount_typed_in_ten_thousand_yuan_is_stored_in_yuan(org, opened, client, typed):
+    response = client.post(write_page(org, opened, client), form_body(investment_month=typed))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert MonthlyReport.objects.get(pk=opened.pk).investment_month == Decimal("300000")
+
+
+def test_an_amount_with_separators_is_read_as_one_number(org, opened, client):
+    KeyProject.objects.filter(pk=opened.project_id).update(total_investment=Decimal("50000000000"))
+    response = client.post(write_page(org, opened, client), form_body(investment_month="1,234.5"))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert MonthlyReport.objects.get(pk=opened.pk).investment_month == Decimal("12345000")
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("-1", "An amount cannot be negative."),
+        ("300000", "would exceed the total investment"),  # yuan typed where 万元 are asked
+        ("99999999999", "Too large: give the amount in ten-thousand yuan, not in yuan."),
+        ("thirty", "Give the amount as a number of ten-thousand yuan"),
+        ("0.0000001", "decimal places"),  # less than a cent
+    ],
+)
+def test_an_impossible_amount_is_refused_on_its_field(org, opened, client, typed, says):
+    response = client.post(write_page(org, opened, client), form_body(investment_month=typed))
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["investment_month"] and says in " ".join(errors["investment_month"])
+    assert MonthlyReport.objects.get(pk=opened.pk).state == MonthlyReport.State.OPEN
 
 
 # Review
@@ -349,7 +426,9 @@ def test_the_secretariat_reviews_on_a_page_that_shows_the_report(org, opened, cl
     client.force_login(org.secretariat.user)
     url = f"/workflow/flows/report/{task.process_id}/review/{task.pk}/execute/"
     page = client.get(url).content.decode()
-    assert "report-under-review" in page and "十二层主体封顶" in page and "300000" in page
+    assert "report-under-review" in page and "十二层主体封顶" in page
+    assert '<dd data-amount="investment_month">30.00</dd>' in page and "300000" not in page
+    assert '<dd data-amount="cumulative">100.00 / 500.00</dd>' in page
     refused = client.post(url, {"accepted": "false", "reason": ""})
     assert refused.status_code == 200 and MonthlyReport.objects.get(pk=opened.pk).state == MonthlyReport.State.SUBMITTED
     assert client.post(url, {"accepted": "true", "reason": ""}).status_code == 302

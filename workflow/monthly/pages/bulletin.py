@@ -2,7 +2,6 @@
 whose charts are drawn here as inline SVG (no script, no network)."""
 
 import math
-from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -12,16 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cases.formatting import in_wan
 from cases.models import KeyProject
 from cases.services.errors import Conflict
 from workflow.engine.pages import InternalPage
 
 from .. import bulletin as bulletins
 from .. import dashboard
-from ..models import Bulletin, ScoreExemption, ScoreMeasure
+from ..models import Bulletin, ScoreExemption, ScoreMeasure, UnitScore
 from ..periods import begun_month, first_of_month, month_param, previous_month
-
-WAN = Decimal("10000")
 
 
 def default_month(months, today=None):
@@ -162,6 +160,7 @@ class ExemptionsView(InternalPage):
 # Charts: the geometry of inline SVG, computed here so that the templates only draw.
 
 CHART_WIDTH = 640
+LEGEND_LISTINGS = (UnitScore.Listing.RED, UnitScore.Listing.BLACK, UnitScore.Listing.NONE)  # as the bars are coloured
 LABEL_WIDTH = 150
 VALUE_WIDTH = 56
 ROW_HEIGHT = 24
@@ -305,10 +304,6 @@ def line_chart(points, series, bars_key=None):
     }
 
 
-def in_wan(value):
-    return (Decimal(value or 0) / WAN).quantize(Decimal("0.1"))
-
-
 def dashboard_charts(data):
     """The four charts of the dashboard from ``dashboard.dashboard``'s figures."""
     investment = data["investment"]
@@ -325,7 +320,7 @@ def dashboard_charts(data):
         points,
         [
             ("expected", _("Expected by the plan, to date"), "expected"),
-            ("completed", _("Reported completed, to date"), "completed"),
+            ("completed", _("Completed, to date"), "completed"),
         ],
         bars_key="in_month",
     )
@@ -381,17 +376,12 @@ class DashboardView(InternalPage):
         data = dashboard.dashboard(self.request.user, month=month)
         context.update(data)
         context.update(dashboard_charts(data))
-        investment = data["investment"]
         context.update(
             {
-                "planned_wan": in_wan(investment["planned"]),
-                "completed_wan": in_wan(investment["completed"]),
-                "completed_share": (
-                    (investment["completed"] * 100 / investment["planned"]).quantize(Decimal("0.1"))
-                    if investment["planned"]
-                    else None
-                ),
                 "months": bulletins.bulletin_months(self.request.user),
+                "listings": [(value, UnitScore.Listing(value).label) for value in LEGEND_LISTINGS],
+                "red_list_min": _fmt(bulletins.RED_LIST_MIN),
+                "black_list_below": _fmt(bulletins.BLACK_LIST_BELOW),
             }
         )
         return context

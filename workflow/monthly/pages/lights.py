@@ -34,7 +34,9 @@ class LightsView(InternalPage):
             self.request.GET.get("page")
         )
         for snapshot in page:
-            snapshot.reason_texts = [lights.reason_text(reason) for reason in snapshot.reasons]
+            snapshot.reason_texts = [
+                lights.reason_text(reason) for reason in lights.deciding_reasons(snapshot.light, snapshot.reasons)
+            ]
         counts = selectors.light_counts(self.request.user, month)
         context.update(
             {

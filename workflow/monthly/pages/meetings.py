@@ -21,6 +21,7 @@ from cases.services import Conflict
 from workflow.engine.pages import InternalPage
 
 from .. import agenda, meetings, periods, selectors
+from ..forms import LocalDateTimeInput
 from ..models import AgendaSection, Decision, Meeting
 
 GOVERNMENT_PEOPLE = {"role__in": [Role.SECRETARIAT, Role.SUPERVISOR, Role.UNIT_HEAD, Role.UNIT_STAFF, Role.LEADER]}
@@ -92,9 +93,7 @@ class AddItemForm(forms.Form):
 class MeetingDetailsForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
-    scheduled_at = forms.DateTimeField(
-        label=gettext_lazy("Date and time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    scheduled_at = forms.DateTimeField(label=gettext_lazy("Date and time"), widget=LocalDateTimeInput)
     duration_minutes = forms.IntegerField(label=gettext_lazy("Duration (minutes)"), min_value=15, max_value=600)
     place = forms.CharField(label=gettext_lazy("Place"), max_length=120)
     chair = forms.ModelChoiceField(label=gettext_lazy("Chair"), queryset=Person.objects.none(), required=False)
