@@ -34,10 +34,12 @@ test: install-test
 	@echo "== The layers (import-linter's contracts in pyproject.toml) =="
 	$(VENV)/bin/lint-imports
 	@echo "== The suite on SQLite, the embedded database =="
-	DATABASE_URL=sqlite://:memory: $(PYTEST) -m "not postgres"
+	DATABASE_URL=sqlite://:memory: $(PYTEST) -n 2 -m "not postgres and not e2e"
+	@echo "== The browser journeys on SQLite (Chromium) =="
+	DATABASE_URL=sqlite://:memory: $(PYTEST) -m "e2e and not postgres"
 	@echo "== The suite on PostgreSQL at $(PG_TEST_URL) =="
 	@if $(PY) -m tests.services postgres "$(PG_TEST_URL)"; then \
-		DATABASE_URL="$(PG_TEST_URL)" $(PYTEST) -m "not e2e" --create-db; \
+		DATABASE_URL="$(PG_TEST_URL)" $(PYTEST) -n 2 -m "not e2e" --create-db; \
 	elif [ "$$CI" = "true" ]; then \
 		echo "PostgreSQL is not reachable at $(PG_TEST_URL), and CI=true requires it."; exit 1; \
 	else \
