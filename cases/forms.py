@@ -9,6 +9,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from viewflow.forms import FieldSet, Layout, Row
 
@@ -28,14 +29,44 @@ from .services.projects import SECRETARIAT_FIELDS
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
+UNIT_WORDS = ("万元", "万")
+
+
 class WanField(forms.DecimalField):
-    """An amount typed in ten-thousand yuan, cleaned to yuan."""
+    """An amount typed in ten-thousand yuan, cleaned to yuan. Shown grouped as the language groups
+    figures (1,250.50), in a text box with the phone's decimal keypad: a number box would refuse the
+    separators; typed separators and the unit are read too."""
+
+    widget = forms.TextInput
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_digits", 18)
         kwargs.setdefault("decimal_places", 6)
         kwargs.setdefault("min_value", Decimal("0"))
         super().__init__(*args, **kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        for number_only in ("step", "min", "max"):
+            attrs.pop(number_only, None)
+        return {**attrs, "inputmode": "decimal", "autocomplete": "off"}
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip()
+            for word in UNIT_WORDS:
+                value = value.removesuffix(word).strip()
+            value = value.replace(",", "").replace("，", "").replace(" ", "")
+        return super().to_python(value)
+
+    def prepare_value(self, value):
+        """A figure in 万元 (the form's initial value) grouped, at least two places and as many more
+        as it has; what was typed stays as typed."""
+        if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+            value = Decimal(value)
+            places = max(2, -value.normalize().as_tuple().exponent) if value else 2
+            return number_format(value, decimal_pos=places, force_grouping=True)
+        return value
 
     def clean(self, value):
         value = super().clean(value)

@@ -18,6 +18,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from cases import guards
+from cases.formatting import format_wan
 from cases.models.base import VersionedModel, transition_permission
 from cases.models.choices import Industry, Stage
 
@@ -118,7 +119,7 @@ class FinancingNeed(VersionedModel):
         ]
 
     def __str__(self):
-        return f"{self.project_id} · {self.get_financing_type_display()} · {self.amount}"
+        return f"{self.get_financing_type_display()} · {format_wan(self.amount)}"
 
 
 class FinancialProduct(VersionedModel):

@@ -15,15 +15,12 @@ from cases.models import BlockerCategory
 
 # The largest amount a report's column holds (16 digits, two of them cents), in ten-thousand yuan.
 MAX_WAN = Decimal("9999999999.99")
-UNIT_WORDS = ("万元", "万")
 
 
 class WanAmountField(WanField):
     """An amount people read and type in ten-thousand yuan (万元), kept in yuan: the initial value
     (yuan) is shown in 万元, grouped as the language groups numbers; the typed figure may have
     separators and the unit too, and it cleans to yuan. Six decimal places of 万元 are a cent."""
-
-    widget = forms.TextInput
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_digits", None)
@@ -37,17 +34,6 @@ class WanAmountField(WanField):
             },
         )
         super().__init__(*args, **kwargs)
-
-    def widget_attrs(self, widget):
-        return {**super().widget_attrs(widget), "inputmode": "decimal", "autocomplete": "off"}
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip()
-            for word in UNIT_WORDS:
-                value = value.removesuffix(word).strip()
-            value = value.replace(",", "").replace("，", "").replace(" ", "")
-        return super().to_python(value)
 
     def prepare_value(self, value):
         """Yuan (an initial value) as 万元 with separators; what was typed stays as typed."""
