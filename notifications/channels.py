@@ -22,7 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from . import messages, secrets
+from . import messages, secrets, work
 from .models import Webhook
 
 log = logging.getLogger("notifications")
@@ -93,7 +93,11 @@ def build_email(notifications, language, *, subject=None):
         title, body = messages.render(notification.key, notification.context, language)
         items.append({"title": title, "body": body, "link": absolute(notification.link), "at": notification.created_at})
     with translation.override(language):
-        context = {"items": items, "recipient": recipient_name(recipient), "digest": len(items) > 1}
+        figures = work.counts(recipient) if len(items) > 1 else None
+        context = {
+            "items": items, "recipient": recipient_name(recipient), "digest": len(items) > 1,
+            "work": figures, "work_link": absolute(figures.link) if figures else "",
+        }
         subject = "[{}] {}".format(_("Key projects"), subject or items[0]["title"])
         subject = " ".join(subject.split())  # a header may not hold a line break
         text = render_to_string("notifications/email.txt", context)

@@ -11,4 +11,8 @@ class EngineConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import hooks  # noqa: F401 - connects the clock's receiver
+        from notifications import work as notified_work
+
+        from . import hooks, work  # noqa: F401 - hooks connects the clock's receiver
+
+        notified_work.set_counter(work.notification_counts)  # the digest's figures

@@ -13,6 +13,7 @@ One query for a page of rows, one for the counts: the list is a queryset the cal
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Q
+from django.urls import reverse
 from django.utils import timezone
 from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.models import Task
@@ -20,6 +21,7 @@ from viewflow.workflow.status import STATUS
 
 from cases import permissions as case_permissions
 from cases.financing import selectors as financing_selectors
+from notifications import work as notified
 
 from . import registry
 from .calendar import WorkingCalendar
@@ -133,3 +135,12 @@ def step_choices():
                 choices.append((get_task_ref(node), str(node.task_title or node.name)))
     return sorted(set(choices), key=lambda choice: choice[1])
 
+
+
+
+def notification_counts(user):
+    """My work's figures for the daily digest (``notifications.work``): the home page's."""
+    figures = counts(user)
+    return notified.WorkCounts(
+        total=figures.total, due_soon=figures.due_soon, overdue=figures.overdue, link=reverse("my_work")
+    )

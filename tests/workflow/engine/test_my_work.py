@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -16,6 +17,9 @@ from rest_framework.test import APIClient
 from cases import services as case_services
 from cases.financing import services as financing_services
 from cases.models import AnnualPlan, PreworkItem, Stage
+from notifications import delivery as sending
+from notifications import services as notifying
+from notifications.models import Preference
 from tests.cases.factories import KeyProjectFactory, PreworkItemFactory, set_stage
 from workflow.coordination import launch
 from workflow.coordination.flows import InterviewFlow, PreworkFlow
@@ -179,3 +183,19 @@ def test_an_owner_sees_no_other_cases_report_nor_other_flows_tasks(org, report):
     assert api(other_owner).get("/api/my-work/").json()["count"] == 0
     kinds = {row["title"] for row in api(org.owner).get("/api/my-work/").json()["results"]}
     assert kinds == {"Write the monthly report"}
+
+
+def test_the_daily_digest_opens_with_the_counts_of_my_work(org):
+    approvals(org, count=2)
+    user = org.head.user
+    user.email = "head@linjiang.gov.cn"
+    user.save(update_fields=["email"])
+    Preference.objects.create(user=user, daily_digest=True)
+    context = {"case": "CASE-5", "month": "2026-05", "due": "2026-06-10"}
+    for _ in range(2):
+        notifying.notify(recipients=[user], key="report_due", context=context, link="/cases/projects/5/")
+    with time_machine.travel(local(D(2026, 10, 20), 10), tick=False):
+        sending.send_digests()
+    (email,) = [message for message in mail.outbox if message.to == [user.email]]
+    assert "My work: 2 waiting, 0 due soon, 2 overdue." in email.body
+    assert "/my-work/" in email.body and 'data-work="2"' in email.alternatives[0][0]
