@@ -43,19 +43,20 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def log_in_on(page, person):
+    """Log ``person`` in on ``page`` through the real login form."""
+    user = person.user
+    user.set_password(PASSWORD)
+    user.save(update_fields=["password"])
+    page.goto("/accounts/login/")
+    page.locator("input[name=username]").fill(user.username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form.vf-form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    return page
+
+
 @pytest.fixture
 def log_in(page):
     """Log a person in through the real login form: ``log_in(org.head)``."""
-
-    def log_in_as(person):
-        user = person.user
-        user.set_password(PASSWORD)
-        user.save(update_fields=["password"])
-        page.goto("/accounts/login/")
-        page.locator("input[name=username]").fill(user.username)
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("form.vf-form button[type=submit]").click()
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
-        return page
-
-    return log_in_as
+    return lambda person: log_in_on(page, person)

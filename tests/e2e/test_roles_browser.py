@@ -23,7 +23,7 @@ from cases.financing import services as financing_services
 from cases.financing.models import Docking, DockingState, FinancingNeed, NeedState
 from cases.models import AnnualPlan, Blocker, PreworkItem, Stage
 from tests.cases.factories import PreworkItemFactory, set_stage
-from tests.e2e.conftest import PASSWORD, TIMEOUT_MS
+from tests.e2e.conftest import TIMEOUT_MS, log_in_on
 from workflow.coordination import launch
 from workflow.coordination.flows import InterviewFlow, PreworkFlow
 from workflow.coordination.models import Interview, SupervisionOrder
@@ -87,14 +87,7 @@ def check(page):
 
 
 def log_in(page, person):
-    user = person.user
-    user.set_password(PASSWORD)
-    user.save(update_fields=["password"])
-    page.goto("/accounts/login/")
-    page.locator("input[name=username]").fill(user.username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form.vf-form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    log_in_on(page, person)
     check(page)
     return page
 

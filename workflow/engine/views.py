@@ -111,15 +111,9 @@ class MyWorkView(LoginRequiredMixin, generic.TemplateView):
     page_size = 25
 
     def filters(self):
-        params = self.request.GET
-        kind = params.get("kind") or None
-        if kind not in dict(work.step_choices()):
-            kind = None
-        project = params.get("project")
-        project = int(project) if project and project.isdigit() else None
-        due = params.get("due") if params.get("due") in work.DUE_FILTERS else None
-        state = params.get("state") if params.get("state") in work.STATE_FILTERS else None
-        return {"kind": kind, "project": project, "due": due, "state": state}
+        """The valid filters of the query string; a page ignores the others."""
+        found, _errors = work.read_filters(self.request.GET)
+        return {name: found.get(name) for name in ("kind", "project", "due", "state")}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

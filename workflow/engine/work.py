@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from viewflow.workflow.fields import get_task_ref
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -72,6 +73,28 @@ def due_filter(due, now=None):
         return running & Q(clock__due_at__lt=now)
     soon = WorkingCalendar.load().add_working_days(now, 1)
     return running & Q(clock__due_at__gte=now, clock__due_at__lte=soon)
+
+
+def read_filters(params):
+    """My work's filters from a query string: (the valid ones, {name: [error]} for the others)."""
+    found, errors = {}, {}
+    if params.get("kind"):
+        if params["kind"] in dict(step_choices()):
+            found["kind"] = params["kind"]
+        else:
+            errors["kind"] = [_("No such step.")]
+    if params.get("project"):
+        if params["project"].isdigit():
+            found["project"] = int(params["project"])
+        else:
+            errors["project"] = [_("A key project's id, a whole number.")]
+    for name, allowed in (("due", DUE_FILTERS), ("state", STATE_FILTERS)):
+        if params.get(name):
+            if params[name] in allowed:
+                found[name] = params[name]
+            else:
+                errors[name] = [_("One of: %(choices)s.") % {"choices": ", ".join(allowed)}]
+    return found, errors
 
 
 def my_tasks(user, *, kind=None, project=None, due=None, state=None, now=None):

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from cases.formatting import TEN_THOUSAND
@@ -36,10 +35,11 @@ class WanAmountField(WanField):
         super().__init__(*args, **kwargs)
 
     def prepare_value(self, value):
-        """Yuan (an initial value) as 万元 with separators; what was typed stays as typed."""
+        """Yuan (an initial value) as 万元, grouped by ``WanField``; what was typed stays as typed.
+        Six places of 万元 keep every yuan, so that sending it back unchanged changes nothing."""
         if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
-            return format_wan_input(value)
-        return value
+            value = (Decimal(value) / TEN_THOUSAND).quantize(Decimal("0.000001"))
+        return super().prepare_value(value)
 
     def has_changed(self, initial, data):
         try:
@@ -48,14 +48,6 @@ class WanAmountField(WanField):
             return True
         before = Decimal(initial).quantize(Decimal("0.01")) if initial not in (None, "") else None
         return typed != before
-
-
-def format_wan_input(amount):
-    """An amount in yuan written in 万元 for an input: grouped, at least two places and as many
-    more as the yuan need, so that sending it back unchanged keeps every yuan."""
-    wan = (Decimal(amount) / TEN_THOUSAND).quantize(Decimal("0.000001"))
-    places = max(2, -wan.normalize().as_tuple().exponent) if wan else 2
-    return number_format(wan, decimal_pos=places, force_grouping=True)
 
 
 class LocalDateTimeInput(forms.TextInput):

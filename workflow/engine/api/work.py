@@ -1,16 +1,22 @@
 """API of my work (待办): what the person may act on now, as the page lists it, paged with ``count``."""
 
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework import permissions as drf_permissions
 from rest_framework.exceptions import ValidationError
 
-from .. import selectors, work
+from .. import work
 from ..calendar import WorkingCalendar
 from ..views import taker_name, task_url
-from .serializers import DueSerializer, ProjectRefSerializer, RefSerializer, _clock_of, _project_ref
+from .serializers import (
+    DueSerializer,
+    ProjectRefSerializer,
+    RefSerializer,
+    _clock_of,
+    _due,
+    _project_ref,
+)
 
 
 class WorkItemSerializer(serializers.Serializer):
@@ -83,11 +89,7 @@ class WorkItemSerializer(serializers.Serializer):
 
     @extend_schema_field(DueSerializer(allow_null=True))
     def get_due(self, item):
-        clock = _clock_of(item) if self.rows_are == work.KIND_TASKS else None
-        if clock is None:
-            return None
-        state = selectors.due_state(clock, cal=self.context["calendar"])
-        return {"code": state.code, "label": state.label, "overdue_days": state.overdue_days}
+        return _due(_clock_of(item), self.context) if self.rows_are == work.KIND_TASKS else None
 
     def get_amount_yuan(self, item) -> str | None:
         """A docking's need (else its case's financing gap), in yuan; None for a task."""
@@ -119,21 +121,9 @@ class MyWorkView(generics.ListAPIView):
     filter_backends = []
 
     def filters(self):
-        params = self.request.query_params
-        found = {}
-        if params.get("kind"):
-            if params["kind"] not in dict(work.step_choices()):
-                raise ValidationError({"kind": [_("No such step.")]})
-            found["kind"] = params["kind"]
-        if params.get("project"):
-            if not params["project"].isdigit():
-                raise ValidationError({"project": [_("A key project's id, a whole number.")]})
-            found["project"] = int(params["project"])
-        for name, allowed in (("due", work.DUE_FILTERS), ("state", work.STATE_FILTERS)):
-            if params.get(name):
-                if params[name] not in allowed:
-                    raise ValidationError({name: [_("One of: %(choices)s.") % {"choices": ", ".join(allowed)}]})
-                found[name] = params[name]
+        found, errors = work.read_filters(self.request.query_params)
+        if errors:
+            raise ValidationError(errors)
         return found
 
     def get_queryset(self):
