@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.inbox",
                 "workflow.engine.context_processors.calendar_warning",
+                "workflow.engine.context_processors.my_work",
             ],
         },
     },

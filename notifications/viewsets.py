@@ -9,7 +9,7 @@ from . import views
 
 class NotificationsApplication(Application):
     title = _("Notifications")
-    icon = "notifications"
+    icon = "mail_outline"  # the bell is my work
     app_name = "notifications"
     base_template_name = "kp/base_page.html"
     menu_template_name = "notifications/menu.html"

@@ -1,4 +1,4 @@
-"""The inbox: the bell on every page, the list with filters, mark read, preferences; the API."""
+"""The inbox: its toolbar icon on every page, the list with filters, mark read, preferences; the API."""
 
 import re
 
@@ -26,8 +26,8 @@ def read(notification):
 
 
 def bell(response):
-    """The number on the bell, or None when it shows none."""
-    found = re.search(r'<span class="kp-bell__count" data-unread="(\d+)">(\d+)</span>', response.content.decode())
+    """The number on the toolbar's messages icon, or None when it shows none."""
+    found = re.search(r'<span class="kp-messages__count" data-unread="(\d+)">(\d+)</span>', response.content.decode())
     if not found:
         return None
     assert found.group(1) == found.group(2)
@@ -41,11 +41,11 @@ def listed(response):
 INBOX = reverse("notifications:inbox")
 
 
-# The bell
+# The messages icon (the bell counts my work: tests/workflow/engine/test_my_work.py)
 
 
 @pytest.mark.parametrize("page", ["index", "cases:projects:list"])
-def test_the_bell_shows_the_readers_unread_count(org, as_user, page):
+def test_the_messages_icon_shows_the_readers_unread_count(org, as_user, page):
     tell(org.head, times=3)
     read(tell(org.head)[0])
     tell(org.staff, times=2)
@@ -56,13 +56,13 @@ def test_the_bell_shows_the_readers_unread_count(org, as_user, page):
     assert bell(response) == 3
 
 
-def test_the_bell_shows_no_number_when_everything_is_read(org, as_user):
+def test_the_messages_icon_shows_no_number_when_everything_is_read(org, as_user):
     read(tell(org.head)[0])
 
     response = as_user(org.head).get(reverse("index"))
 
     assert response.status_code == 200
-    assert 'class="mdc-icon-button kp-bell"' in response.content.decode()
+    assert 'class="mdc-icon-button kp-messages"' in response.content.decode()
     assert bell(response) is None
 
 

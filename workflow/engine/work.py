@@ -137,16 +137,30 @@ def my_work(user, **filters):
 def counts(user, now=None):
     """To do, due within a working day, overdue, and waiting to be taken: one aggregate query."""
     if works_with_dockings(user):
-        waiting = my_dockings(user).count()
-        return WorkCounts(total=waiting, due_soon=0, overdue=0, to_take=0)
-    now = now or timezone.now()
-    figures = my_tasks(user).order_by().aggregate(
-        total=Count("pk"),
-        overdue=Count("pk", filter=due_filter("overdue", now)),
-        due_soon=Count("pk", filter=due_filter("due_soon", now)),
-        to_take=Count("pk", filter=Q(owner__isnull=True)),
-    )
-    return WorkCounts(**figures)
+        return WorkCounts(total=my_dockings(user).count(), due_soon=0, overdue=0, to_take=0)
+    return WorkCounts(**_task_figures(user, now or timezone.now(), detail=True))
+
+
+@dataclass(frozen=True)
+class BellCounts:
+    total: int
+    overdue: int
+
+
+def bell_counts(user, now=None):
+    """The toolbar bell's figures, on every page: My work's total and overdue, in one query (the
+    due-soon figure, which reads the holiday calendar, is left to the pages that show it)."""
+    if works_with_dockings(user):
+        return BellCounts(total=my_dockings(user).count(), overdue=0)
+    return BellCounts(**_task_figures(user, now or timezone.now(), detail=False))
+
+
+def _task_figures(user, now, *, detail):
+    figures = {"total": Count("pk"), "overdue": Count("pk", filter=due_filter("overdue", now))}
+    if detail:
+        figures["due_soon"] = Count("pk", filter=due_filter("due_soon", now))
+        figures["to_take"] = Count("pk", filter=Q(owner__isnull=True))
+    return my_tasks(user).order_by().aggregate(**figures)
 
 
 def step_choices():

@@ -199,3 +199,59 @@ def test_the_daily_digest_opens_with_the_counts_of_my_work(org):
     (email,) = [message for message in mail.outbox if message.to == [user.email]]
     assert "My work: 2 waiting, 0 due soon, 2 overdue." in email.body
     assert "/my-work/" in email.body and 'data-work="2"' in email.alternatives[0][0]
+
+
+def bell(page):
+    """(the number on the bell, whether it shows overdue work, where it leads), or None without a number."""
+    found = re.search(
+        r'class="mdc-icon-button kp-bell" href="([^"]+)"[^>]*>.*?'
+        r'<span class="kp-bell__count( kp-bell__count--overdue)?" data-work="(\d+)" data-overdue="(\d+)">(\d+)</span>',
+        page,
+    )
+    if not found:
+        return None
+    assert found.group(3) == found.group(5)
+    return int(found.group(3)), bool(found.group(2)), found.group(1)
+
+
+@pytest.mark.parametrize("path", ["/", "/cases/projects/", "/notifications/"])
+def test_the_bell_counts_my_work_on_every_page_and_leads_there(org, client, path):
+    approvals(org, count=2)
+    notifying.notify(recipients=[org.head.user], key="report_due", context={"case": "C", "month": "2026-05", "due": "2026-06-10"}, link="/")
+    with time_machine.travel(local(D(2026, 10, 2), 10), tick=False):  # before the deadlines: nothing overdue
+        client.force_login(org.head.user)
+        on_time = client.get(path, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        listed = api(org.head).get("/api/my-work/").json()["count"]
+    with time_machine.travel(local(D(2026, 10, 20), 10), tick=False):
+        client.force_login(org.head.user)
+        late = client.get(path).content.decode()
+    assert listed == 2
+    assert bell(on_time) == (2, False, "/my-work/")
+    assert "我的待办：2 项待办理" in on_time  # the bell's label, in Chinese
+    assert bell(late) == (2, True, "/my-work/")
+    # The notifications keep their own icon, with the unread count.
+    assert 'class="kp-messages__count" data-unread="1"' in late
+
+
+def test_the_bell_shows_no_number_without_work_and_counts_an_institutions_dockings(org, client):
+    client.force_login(org.head.user)
+    assert bell(client.get("/").content.decode()) is None
+    set_stage(org.project, Stage.DOCKING, capital_gap=Decimal("30000000"))
+    financing_services.docking_create(project=org.project, institution=org.bank_unit, actor=org.secretariat.user)
+    client.force_login(org.bank.user)
+    assert bell(client.get("/financing/portal/", follow=True).content.decode()) == (1, False, "/my-work/")
+
+
+def test_the_bell_costs_the_same_queries_for_one_task_and_for_six(org, client):
+    approvals(org, count=1)
+    client.force_login(org.head.user)
+
+    def statements():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/cases/projects/").status_code == 200
+        return len(queries)
+
+    one = statements()
+    approvals(org, count=5, project=KeyProjectFactory(lead_unit=org.park, code="2026-GX-0009"))
+    assert bell(client.get("/cases/projects/").content.decode())[0] == 6
+    assert statements() == one
