@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cases.financing.models import Docking
 from cases.financing.services.dockings import OPEN_STATES
-from workflow.engine import clocks
+from workflow.engine import bulk, clocks
 from workflow.engine.calendar import WorkingCalendar
 
 from . import interviews, orders
@@ -56,15 +56,15 @@ def propose_interview(*, project, leader, reason, actor, unit=None, clock=None):
 
 
 def start_order_flows(order_ids):
-    for order in SupervisionOrder.objects.filter(pk__in=order_ids, process__isnull=True):
-        with transaction.atomic():
-            SupervisionFlow.start.run(order=order)
+    """The ladder's orders' flows, at once (``workflow.engine.bulk``); safe to run twice."""
+    found = SupervisionOrder.objects.filter(pk__in=order_ids, process__isnull=True).select_related("project")
+    return len(bulk.start_many(SupervisionFlow.start, "order", found))
 
 
 def start_interview_flows(interview_ids):
-    for interview in Interview.objects.filter(pk__in=interview_ids, process__isnull=True):
-        with transaction.atomic():
-            InterviewFlow.start.run(interview=interview)
+    """The ladder's and the rules' interviews' flows, at once; safe to run twice."""
+    found = Interview.objects.filter(pk__in=interview_ids, process__isnull=True).select_related("project__lead_unit", "unit", "leader")
+    return len(bulk.start_many(InterviewFlow.start, "interview", found))
 
 
 def start_follow_ups(docking_ids, reason, *, now=None):
@@ -85,6 +85,5 @@ def start_follow_ups(docking_ids, reason, *, now=None):
         if reason == STALLED:
             todo = todo.filter(stalled_filter(now, WorkingCalendar.load()))
         todo = list(todo.select_related("project", "institution").order_by("pk"))
-        for docking in todo:
-            DockingFollowUpFlow.start.run(docking=docking, reason=reason)
-    return len(todo)
+        started = bulk.start_many(DockingFollowUpFlow.start, "docking", todo, extra=lambda docking: {"reason": reason})
+    return len(started)

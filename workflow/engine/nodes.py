@@ -46,9 +46,7 @@ class CeleryJobActivation(AbstractJobActivation):
     def activate(self):
         """Schedule the job's celery message once the transaction that created it commits."""
         self.task.save()
-        args = [get_task_ref(self.flow_task), self.process.pk, self.task.pk]
-        task_id = self.task.external_task_id
-        transaction.on_commit(lambda: run_flow_job.apply_async(args=args, task_id=task_id))
+        schedule_job(self.task)
 
     @Activation.status.transition(
         source=[STATUS.NEW, STATUS.SCHEDULED, STATUS.ERROR],
@@ -82,6 +80,13 @@ class CeleryJob(
     def _resolve(self, instance):
         super()._resolve(instance)
         self._func = this.resolve(instance, self._func)
+
+
+def schedule_job(task):
+    """Send the job task's celery message once the transaction that scheduled it commits."""
+    args = [get_task_ref(task.flow_task), task.process_id, task.pk]
+    task_id = task.external_task_id
+    transaction.on_commit(lambda: run_flow_job.apply_async(args=args, task_id=task_id))
 
 
 @shared_task(name="workflow.nodes.run_flow_job", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)

@@ -37,6 +37,7 @@ from cases.models import (
 )
 from cases.services import Conflict
 from cases.services.audit import audit_record
+from workflow.engine import bulk
 from workflow.engine.models import TaskClock
 
 from .agenda import (
@@ -554,7 +555,7 @@ def meeting_record_minutes(*, meeting, actor, minutes_by_item, decisions, versio
         audit_record(
             actor=actor, instance=decision, action=AuditAction.CREATED, project=decision.project, to_state=decision.state
         )
-        DecisionFlow.start.run(decision=decision)
+    bulk.start_many(DecisionFlow.start, "decision", rows)
     return meeting
 
 
