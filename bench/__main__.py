@@ -20,6 +20,7 @@ BENCHMARKS = {
     "escalation": "bench.escalation",
     "monthly": "bench.monthly",
     "docking": "bench.docking",
+    "throughput": "bench.throughput",
 }
 # The services a benchmark needs, used when the environment names none.
 SERVICES = {
@@ -27,6 +28,10 @@ SERVICES = {
     "escalation": {"CELERY_BROKER_URL": "memory://"},
     "monthly": {"CELERY_BROKER_URL": "memory://"},
     "docking": {"CELERY_BROKER_URL": "memory://"},
+    "throughput": {
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/keyprojects",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
+    },
     "notifications": {
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/keyprojects",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",

@@ -1,9 +1,9 @@
 """The monthly cycle's heavy steps for ``--cases`` active cases.
 
-- ``reports``: the report rows created set-based, then one report flow per case started
-  through viewflow in batches of 200, spread over ``--workers`` processes as the celery
-  workers would take them (each process runs ``workflow.tasks.start_report_flows``'s body on
-  its own connection). Reports ``seconds``, ``queries`` and ``queries_per_case``; then runs
+- ``reports``: the report rows created set-based, then one report flow per case started in
+  batches of ``REPORT_BATCH`` (1,000) by the engine's bulk start (``workflow.engine.bulk``),
+  spread over ``--workers`` processes as the celery workers would take them (each process runs
+  ``workflow.tasks.start_report_flows``'s body on its own connection). Reports ``seconds``, ``queries`` and ``queries_per_case``; then runs
   the step again to show it is idempotent (``rerun_created``, ``rerun_started``).
   While it runs, the main process asks for the report status page and the inbox as the
   secretariat and a unit head, and reports their latency (``page_ms_median``, ``page_ms_max``).

@@ -10,7 +10,7 @@ from . import launch
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, max_retries=5)
 def start_report_flows(self, report_ids):
-    """Start the report flows of a batch of at most 200 reports; safe to run twice."""
+    """Start the report flows of a batch of at most ``REPORT_BATCH`` reports, at once; safe to run twice."""
     return launch.start_report_flows(report_ids)
 
 

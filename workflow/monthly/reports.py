@@ -21,7 +21,7 @@ from . import timeline
 from .models import CycleStep, MonthlyReport, ReportAttachment
 from .periods import next_month
 
-REPORT_BATCH = 200
+REPORT_BATCH = 1000  # report flows a worker starts at once (workflow.engine.bulk), a dozen statements a batch
 INSERT_BATCH = 1000
 RETURNED_DAYS = 2  # a returned report is due again two working days later at the earliest
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
