@@ -16,6 +16,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.utils import timezone
 
@@ -144,12 +145,29 @@ def report_months():
 
 
 def report_for(user, pk):
-    return (
-        MonthlyReport.objects.filter(report_scope(user), pk=pk)
-        .select_related("project", "unit", "submitted_by", "reviewed_by")
-        .prefetch_related("attachments", "raised_blockers")
-        .first()
+    """The report ``pk`` if ``user`` may see it. Read by its key, then its scope checked on that
+    one row: filtering by the scope's subquery made PostgreSQL compute the whole scope (40 ms on a
+    city of 3,000 cases, on every submission)."""
+    report = (
+        MonthlyReport.objects.filter(pk=pk).select_related("project", "unit", "submitted_by", "reviewed_by").first()
     )
+    if report is None or not may_see_report(user, report):
+        return None
+    prefetch_related_objects([report], "attachments", "raised_blockers")
+    return report
+
+
+def may_see_report(user, report):
+    """``report_scope`` for one report."""
+    role = case_permissions.role_of(user)
+    if role in case_permissions.ALL_SEEING:
+        return True
+    person = case_permissions.person_of(user)
+    if person is None or role not in case_permissions.INTERNAL:
+        return False
+    if role != Role.LEADER and report.unit_id == person.unit_id:
+        return True
+    return KeyProject.objects.filter(case_permissions.project_scope(user), pk=report.project_id).exists()
 
 
 def open_task_of(report, node_name):

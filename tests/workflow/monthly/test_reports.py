@@ -432,3 +432,10 @@ def test_the_secretariat_reviews_on_a_page_that_shows_the_report(org, opened, cl
     assert refused.status_code == 200 and MonthlyReport.objects.get(pk=opened.pk).state == MonthlyReport.State.SUBMITTED
     assert client.post(url, {"accepted": "true", "reason": ""}).status_code == 302
     assert MonthlyReport.objects.get(pk=opened.pk).state == MonthlyReport.State.ACCEPTED
+
+
+def test_one_report_is_seen_by_exactly_those_of_the_months_scope(org, opened):
+    """``report_for`` checks the scope on the one row; it agrees with ``report_scope`` for everyone."""
+    for person in org.everyone:
+        in_scope = MonthlyReport.objects.filter(selectors.report_scope(person.user), pk=opened.pk).exists()
+        assert (selectors.report_for(person.user, opened.pk) is not None) is in_scope, person
