@@ -25,7 +25,7 @@ BENCHMARKS = {
 # The services a benchmark needs, used when the environment names none.
 SERVICES = {
     # Deliveries are enqueued, never run: the benchmark measures the escalating, not the sending.
-    "escalation": {"CELERY_BROKER_URL": "memory://"},
+    "escalation": {"CELERY_BROKER_URL": "memory://", "CELERY_TASK_ALWAYS_EAGER": "false"},
     "monthly": {"CELERY_BROKER_URL": "memory://"},
     "docking": {"CELERY_BROKER_URL": "memory://"},
     "throughput": {

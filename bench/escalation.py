@@ -5,13 +5,19 @@ both do the same thing for each due task: record that it escalated and tell the 
 head through ``notifications`` (one in-app notification, its deliveries enqueued on a
 broker in memory).
 
-- ours: ``workflow.engine.ladder.sweep`` (one indexed query, batches of 500) and each batch's
-  ``escalate_batch`` run one after another in this process, as one celery worker would;
+- ours: ``workflow.engine.ladder.sweep`` (one indexed query, batches of ``--batch``, by default
+  the ladder's 2,500) and each batch's
+  ``escalate_batch`` run one after another in this process, as one celery worker would. A share
+  of the due tasks (``--interventions``, a tenth by default) have their level-3 or level-4 rung
+  due instead, half each: a supervision order, or an interview proposed to the unit's leader
+  (who is told, with the secretariat); the flows of those orders and interviews are then started
+  as the worker tasks their batches' commits hand them start them (``workflow.engine.bulk``), and
+  counted in ours (``supervision_orders``, ``interviews``, ``flow_start_queries``);
 - viewflow: a flow whose task has a non-interrupting ``.OnTimeout`` boundary
   (``bench/timer_flow.py``), fired by ``viewflow.workflow.timers.fire_due_timers``.
 
 Reports ``escalations``, ``seconds``, ``queries``, ``queries_per_batch`` (the most a batch
-of at most 500 took, the sweep's own query aside) and ``queries_per_500`` for ours;
+took, the sweep's own query aside) and ``queries_per_500`` for ours;
 ``viewflow_timers``, ``viewflow_seconds`` and ``viewflow_queries`` for viewflow's; and
 ``speedup``: viewflow's seconds per timer over ours per escalation.
 """
@@ -38,6 +44,12 @@ def add_arguments(parser):
     parser.add_argument("--tasks", type=int, default=100_000, help="open tasks on each side (default 100000)")
     parser.add_argument("--due", type=int, default=10_000, help="of which due to escalate now (default 10000)")
     parser.add_argument("--projects", type=int, default=60, help="key projects the tasks belong to (default 60)")
+    parser.add_argument("--batch", type=int, default=None, help="clocks a batch (default the ladder's BATCH_SIZE)")
+    parser.add_argument(
+        "--interventions", type=float, default=0.1,
+        help="share of the due tasks whose due rung is level 3 (a supervision order) or 4 (an interview), "
+        "half each; their flows are started as the worker does after commit (default 0.1)",
+    )
 
 
 class Counter:
@@ -90,8 +102,33 @@ def _our_moments(cal, steps):
     return started, probe.due_at, at, level_one, earlier, first
 
 
-def build_ours(tasks, due, projects, cal):
-    """``tasks`` pre-work approval tasks with clocks; ``due`` of them one working day overdue."""
+def _rung_due_at(cal, steps, at, level):
+    """A start and a due moment, earlier than the level-1 tasks', for which the rung of ``level``
+    is due at ``at`` and no rung above it: (started, due_at, that rung, the rungs fired before it)."""
+    from workflow.engine import ladder as escalation
+    from workflow.engine.models import TaskKind
+
+    ladder = escalation.ladder(TaskKind.PREWORK, steps)
+    target = next(step for step in ladder if step.level == level)
+    for back in range(120, 0, -1):  # from far back to near: the first start that fits
+        started = at - datetime.timedelta(days=back)
+        probe = type("Probe", (), {"started_at": started, "due_at": cal.add_working_days(started, 5)})
+        due = [step for step in ladder if (moment := escalation.rung_moment(probe, step, cal)) is not None and moment <= at]
+        if target in due and all(step.level < level for step in due if step != target):
+            return started, probe.due_at, target, [step for step in due if step != target]
+    raise RuntimeError(f"no deadline puts the level-{level} rung alone at the top of the due rungs")
+
+
+def _intervention_level(n, due, every):
+    """3 or 4 for the due tasks that escalate to an order or an interview, else None."""
+    if not every or n >= due or n % every:
+        return None
+    return 3 if (n // every) % 2 == 0 else 4
+
+
+def build_ours(tasks, due, projects, cal, every=0):
+    """``tasks`` pre-work approval tasks with clocks; ``due`` of them one working day overdue,
+    and of these every ``every``-th with its level-3 or level-4 rung due instead."""
     from workflow.coordination.flows import PreworkFlow
     from workflow.engine import ladder as escalation
     from workflow.engine.models import Escalation, TaskClock, TaskKind
@@ -104,6 +141,7 @@ def build_ours(tasks, due, projects, cal):
         type("Probe", (), {"started_at": at, "due_at": fresh_due}), first_rung, cal
     )
     flow_task = PreworkFlow.approve
+    higher = {level: _rung_due_at(cal, steps, at, level) for level in (3, 4)} if every else {}
     for chunk in _chunks(tasks):
         processes = _bulk(Process, [Process(flow_class=PreworkFlow, status="NEW") for _n in chunk])
         rows = []
@@ -120,9 +158,12 @@ def build_ours(tasks, due, projects, cal):
             )
         created = _bulk(Task, rows)
         clocks = []
+        fired_before = []
         for n, task in zip(chunk, created, strict=True):
             project = projects[n % len(projects)]
             is_due = n < due
+            level = _intervention_level(n, due, every)
+            clock_started, clock_due, rung, before = higher[level] if level else (started, due_at, level_one, earlier)
             clocks.append(
                 TaskClock(
                     task=task,
@@ -130,42 +171,57 @@ def build_ours(tasks, due, projects, cal):
                     project_id=project.pk,
                     unit_id=project.lead_unit_id,
                     title=f"用地预审 {n}",
-                    started_at=started if is_due else at,
+                    started_at=clock_started if is_due else at,
                     working_days=5 if is_due else 10,
-                    due_at=due_at if is_due else fresh_due,
-                    next_step=level_one if is_due else first_rung,
+                    due_at=clock_due if is_due else fresh_due,
+                    next_step=rung if is_due else first_rung,
                     next_fire_at=(at - datetime.timedelta(minutes=30)) if is_due else fresh_fire,
                 )
             )
+            fired_before.append(before if is_due else [])
         clocks = _bulk(TaskClock, clocks)
         batch = uuid.uuid4()
         _bulk(
             Escalation,
             [
                 Escalation(clock=clock, step=step, level=step.level, action=step.action,
-                           fired_at=started, due_at=clock.due_at, batch=batch)
-                for clock in clocks[: max(0, min(len(clocks), due - chunk.start))]
-                for step in earlier
+                           fired_at=clock.started_at, due_at=clock.due_at, batch=batch)
+                for clock, before in zip(clocks, fired_before, strict=True)
+                for step in before
             ],
         )
     return at
 
 
-def run_ours(at):
+def run_ours(at, batch_size):
+    """The sweep, its batches one after another as one worker takes them, then what their commits
+    hand to the workers: the orders' and the interviews' flows, started as those tasks start them."""
+    from workflow.coordination import launch, tasks
     from workflow.engine import ladder as escalation
 
-    batches, per_batch = [], []
-    with counting() as total:
-        started = time.perf_counter()
-        handed = escalation.sweep(now=at, enqueue=batches.append)
-        fired = 0
-        for batch in batches:
-            with counting() as this_batch:
-                fired += len(escalation.escalate_batch(batch, now=at))
-            per_batch.append(this_batch.count)
-        seconds = time.perf_counter() - started
+    batches, per_batch, handed_on = [], [], {"orders": [], "interviews": []}
+    originals = tasks.start_order_flows.apply_async, tasks.start_interview_flows.apply_async
+    tasks.start_order_flows.apply_async = lambda args, **kw: handed_on["orders"].extend(args[0])
+    tasks.start_interview_flows.apply_async = lambda args, **kw: handed_on["interviews"].extend(args[0])
+    try:
+        with counting() as total:
+            started = time.perf_counter()
+            handed = escalation.sweep(now=at, enqueue=batches.append, batch_size=batch_size)
+            fired = 0
+            for batch in batches:
+                with counting() as this_batch:
+                    fired += len(escalation.escalate_batch(batch, now=at))
+                per_batch.append(this_batch.count)
+            with counting() as flows:
+                orders = launch.start_order_flows(handed_on["orders"]) if handed_on["orders"] else 0
+                interviews = launch.start_interview_flows(handed_on["interviews"]) if handed_on["interviews"] else 0
+            seconds = time.perf_counter() - started
+    finally:
+        tasks.start_order_flows.apply_async, tasks.start_interview_flows.apply_async = originals
     return {"handed": handed, "fired": fired, "batches": len(batches), "seconds": seconds,
-            "queries": total.count, "queries_per_batch": max(per_batch, default=0)}
+            "queries": total.count, "queries_per_batch": max(per_batch, default=0),
+            "orders": len(handed_on["orders"]), "order_flows": orders,
+            "interviews": len(handed_on["interviews"]), "interview_flows": interviews, "flow_queries": flows.count}
 
 
 # viewflow's
@@ -219,7 +275,7 @@ def run_viewflow():
 def run(options):
     if options.tasks < 1 or not 0 < options.due <= options.tasks - 1 or options.projects < 1:
         raise SystemExit("--tasks must be at least 2, --due between 1 and --tasks - 1, --projects at least 1")
-    from cases.models import KeyProject
+    from cases.models import KeyProject, Person, Role
     from notifications.models import Notification
     from workflow.engine.calendar import WorkingCalendar
     from workflow.engine.models import Escalation
@@ -235,7 +291,8 @@ def run(options):
 
         started = time.perf_counter()
         log(f"ours: {options.tasks} tasks with clocks, {options.due} due")
-        at = build_ours(options.tasks, options.due, projects, cal)
+        every = round(1 / options.interventions) if options.interventions else 0
+        at = build_ours(options.tasks, options.due, projects, cal, every)
         log(f"viewflow: {options.tasks} tasks with armed timers, {options.due} due")
         build_viewflow(options.tasks, options.due, heads[0].user_id)
         if connection.vendor == "postgresql":
@@ -243,10 +300,13 @@ def run(options):
                 cursor.execute("ANALYZE")
         log(f"built in {time.perf_counter() - started:.1f}s")
 
+        secretariat = Person.objects.filter(role=Role.SECRETARIAT).count()
         before = Escalation.objects.count()
         told_before = Notification.objects.count()
         log("ours: sweep and batches")
-        ours = run_ours(at)
+        from workflow.engine import ladder
+
+        ours = run_ours(at, options.batch or ladder.BATCH_SIZE)
         our_notifications = Notification.objects.count() - told_before
         fired_rows = Escalation.objects.count() - before
         log(f"ours: {ours['fired']} escalations in {ours['seconds']:.2f}s, {ours['queries']} queries")
@@ -257,10 +317,20 @@ def run(options):
         their_notifications = Notification.objects.count() - told_before
         log(f"viewflow: {theirs['fired']} timers in {theirs['seconds']:.2f}s, {theirs['queries']} queries")
 
-    if not ours["fired"] == fired_rows == our_notifications == options.due:
+    levels = [_intervention_level(n, options.due, every) for n in range(options.due)]
+    level_3, level_4 = levels.count(3), levels.count(4)
+    # A level-1 rung tells the unit's head; a level-4 one the leader and the secretariat; an order
+    # is told by its flow's delivery job, later.
+    expected_told = (options.due - level_3 - level_4) + level_4 * (1 + secretariat)
+    if not ours["fired"] == fired_rows == options.due or our_notifications != expected_told:
         raise RuntimeError(
-            f"ours fired {ours['fired']} rungs ({fired_rows} rows, {our_notifications} notifications) "
-            f"for {options.due} due tasks"
+            f"ours fired {ours['fired']} rungs ({fired_rows} rows, {our_notifications} notifications, "
+            f"{expected_told} expected) for {options.due} due tasks"
+        )
+    if not ours["orders"] == ours["order_flows"] == level_3 or not ours["interviews"] == ours["interview_flows"] == level_4:
+        raise RuntimeError(
+            f"{ours['orders']} orders ({ours['order_flows']} flows) for {level_3} level-3 rungs, "
+            f"{ours['interviews']} interviews ({ours['interview_flows']} flows) for {level_4} level-4 rungs"
         )
     if not theirs["fired"] == their_notifications == options.due:
         raise RuntimeError(f"viewflow fired {theirs['fired']} timers ({their_notifications} notifications)")
@@ -270,6 +340,9 @@ def run(options):
         "tasks": options.tasks,
         "due": options.due,
         "escalations": ours["fired"],
+        "supervision_orders": ours["order_flows"],
+        "interviews": ours["interview_flows"],
+        "flow_start_queries": ours["flow_queries"],
         "batches": ours["batches"],
         "seconds": round(ours["seconds"], 3),
         "queries": ours["queries"],
@@ -291,6 +364,8 @@ def format_table(result):
             f"{'ours':<10} {result['escalations']:>8} {result['seconds']:>9} {result['queries']:>9}"
             f"   ({result['batches']} batches, at most {result['queries_per_batch']} queries each;"
             f" {result['queries_per_500']} per 500 escalations)",
+            f"{'':<10} {result['supervision_orders']} supervision orders and {result['interviews']} interviews"
+            f" started in {result['flow_start_queries']} queries",
             f"{'viewflow':<10} {result['viewflow_timers']:>8} {result['viewflow_seconds']:>9} "
             f"{result['viewflow_queries']:>9}",
             f"speedup: {result['speedup']}x",

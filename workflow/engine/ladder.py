@@ -28,7 +28,7 @@ from .calendar import WorkingCalendar, deadline_text
 from .interventions import LADDER, InterviewRequest, OrderRequest, interventions
 from .models import Action, Escalation, EscalationStep, TaskClock, TaskKind, Trigger
 
-BATCH_SIZE = 500
+BATCH_SIZE = 2500  # clocks a worker escalates in one transaction: about twenty statements at any size
 STEP_AND_SUBJECT = gettext_noop("%(step)s: %(subject)s")
 LEASE = datetime.timedelta(minutes=5)
 NOBODY_ANSWERS_FOR_UNIT = gettext_noop("No leader answers for %(unit)s: nobody was told.")
@@ -96,7 +96,7 @@ def overdue_days(clock, now, cal):
     return cal.overdue_days(clock.due_at, now)
 
 
-def sweep(*, now=None, limit=None, enqueue=None):
+def sweep(*, now=None, limit=None, enqueue=None, batch_size=BATCH_SIZE):
     """Find the clocks with a rung due (one indexed query), lease them, and batch them.
 
     By default each batch becomes a celery task, published after commit; ``enqueue``, when
@@ -114,7 +114,7 @@ def sweep(*, now=None, limit=None, enqueue=None):
     if not ids:
         return 0
     TaskClock.objects.filter(pk__in=ids).update(claimed_until=now + LEASE)
-    batches = [ids[start : start + BATCH_SIZE] for start in range(0, len(ids), BATCH_SIZE)]
+    batches = [ids[start : start + batch_size] for start in range(0, len(ids), batch_size)]
     for batch in batches:
         enqueue(batch)
     return len(ids)

@@ -20,5 +20,5 @@ def sweep(*, now=None, limit=None):
 
 @shared_task(name="workflow.tasks.escalate_batch", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def escalate_batch(self, clock_ids):
-    """Fire the due rungs of at most 500 clocks; safe to run twice."""
+    """Fire the due rungs of at most ``ladder.BATCH_SIZE`` clocks; safe to run twice."""
     return len(ladder.escalate_batch(clock_ids))
