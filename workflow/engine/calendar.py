@@ -44,12 +44,27 @@ def official_years():
     return sorted({d.year for d in chinese_calendar.constants.holidays})
 
 
+class _ZonedMethod:
+    """A method of the calendar that reads the time zone: called on the class it reads the current
+    zone each time; called on a calendar, the zone it read once when made (the ladder computes
+    hundreds of thousands of moments in a burst, and reading the current zone is most of each)."""
+
+    def __init__(self, func):
+        self.func = func
+        self.__doc__ = func.__doc__
+
+    def __get__(self, calendar, owner):
+        zone = calendar.zone if calendar is not None else None
+        return functools.partial(self.func, zone=zone)
+
+
 @dataclass
 class WorkingCalendar:
     """The calendar with the overrides loaded once; all arithmetic is in memory."""
 
     overrides: dict = field(default_factory=dict)  # date -> is a working day
     override_years: set = field(default_factory=set)
+    zone: object = field(default_factory=timezone.get_current_timezone, repr=False, compare=False)
 
     @classmethod
     def load(cls):
@@ -94,13 +109,14 @@ class WorkingCalendar:
 
     # Moments
 
-    @staticmethod
-    def local_date(moment):
-        return timezone.localtime(moment).date()
+    @_ZonedMethod
+    def local_date(moment, zone=None):
+        return moment.astimezone(zone or timezone.get_current_timezone()).date()
 
-    @staticmethod
-    def start_of(day):
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    @_ZonedMethod
+    def start_of(day, zone=None):
+        # What ``timezone.make_aware`` does with a zoneinfo zone.
+        return datetime.datetime.combine(day, datetime.time.min, tzinfo=zone or timezone.get_current_timezone())
 
     def end_of(self, day):
         return self.start_of(day + DAY)
@@ -109,10 +125,10 @@ class WorkingCalendar:
         """The deadline ``count`` working days after ``moment``: the end of that working day."""
         return self.end_of(self.add_working_days_to_date(self.local_date(moment), count))
 
-    @staticmethod
-    def deadline_day(moment):
+    @_ZonedMethod
+    def deadline_day(moment, zone=None):
         """The day a deadline belongs to: one at midnight ends the day before it."""
-        return timezone.localtime(moment - INSTANT).date()
+        return (moment - INSTANT).astimezone(zone or timezone.get_current_timezone()).date()
 
     def working_days_between(self, earlier, later):
         """Working days after ``earlier``'s day, up to the day ``later`` ends (``deadline_day``):
