@@ -12,9 +12,11 @@ runs it (``begin(activation, report=...)``), the next step's permission, assigne
 as viewflow computes them, and viewflow's signals go out as a one-by-one start sends them.
 
 The step after the start may be a human step (``flow.View`` and its kin) or a ``CeleryJob``, whose
-task is scheduled and its message sent after commit, as ``CeleryJobActivation.activate`` does.
+task is scheduled and its message sent after commit, as ``CeleryJobActivation.activate`` does;
+anything else, or an activation that creates its task its own way, is refused in words.
 
-Idempotent per (flow, subject): under the subjects' row locks, a subject that has a process of the
+Idempotent per (flow, subject): under the subjects' row locks (a queryset of subjects is read under
+them, so that ``begin`` sees the rows as they are), a subject that has a process of the
 flow already (one still running, where a subject may have several over time) is left alone, so a
 batch redone after a crash, or delivered twice, starts only what is missing. Everything is in one
 transaction: a crash leaves nothing half-written.
@@ -23,16 +25,18 @@ transaction: a crash leaves nothing half-written.
 import uuid
 
 from django.db import connections, router, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from viewflow import this
-from viewflow.workflow.nodes import AbstractJob
-from viewflow.workflow.nodes.boundary import ErrorBoundary
+from viewflow.workflow.nodes import AbstractJob, AbstractJobActivation
 from viewflow.workflow.nodes import View as ViewNode
+from viewflow.workflow.nodes.boundary import ErrorBoundary
+from viewflow.workflow.nodes.view import ViewActivation
 from viewflow.workflow.signals import flow_started, task_finished, task_started
 from viewflow.workflow.status import STATUS
 
 from . import clocks
-from .nodes import schedule_job
+from .nodes import CeleryJob, schedule_job
 
 
 class BulkStartError(ValueError):
@@ -46,16 +50,17 @@ def start_many(start, subject_field, subjects, *, extra=None):
     flow_class = start.flow_class
     process_class = flow_class.process_class
     following = start._next
-    if not isinstance(following, (ViewNode, AbstractJob)):
-        raise BulkStartError(f"{flow_class.__name__}.{start.name} leads to {following.name}, neither a human step nor a job")
-    for boundary in following._boundary_events:
-        if not isinstance(boundary, ErrorBoundary):
-            raise BulkStartError(f"{following.name} carries {boundary.name}, a boundary event other than an error's")
-    subjects = list(subjects)
-    if not subjects:
-        return []
+    _check_supported(flow_class, start, following)
     with clocks.ladder_cached(), transaction.atomic():
-        todo = _not_started(process_class, subject_field, subjects)
+        if isinstance(subjects, QuerySet):  # read under the rows' locks, in the order of their keys
+            subjects = list(subjects.select_for_update(of=("self",)).order_by("pk"))
+            locked = None
+        else:
+            subjects = list(subjects)
+            locked = _lock(subjects)
+        if not subjects:
+            return []
+        todo = _not_started(process_class, subject_field, subjects, locked)
         if not todo:
             return []
         begin = this.resolve(flow_class.instance, start._func)
@@ -94,12 +99,37 @@ def start_many(start, subject_field, subjects, *, extra=None):
     return [activation.process for activation, _ in pairs]
 
 
-def _not_started(process_class, subject_field, subjects):
-    """The subjects, locked, that have no process of the flow (no running one, for a subject that
-    may have several)."""
+def _check_supported(flow_class, start, following):
+    """Refuse, in words, a start whose next step this module cannot create as viewflow would: a
+    human step or our ``CeleryJob`` whose activations create their tasks viewflow's own way, and
+    error boundaries only."""
+    if isinstance(following, ViewNode):
+        create, expected = following.activation_class.create.__func__, ViewActivation.create.__func__
+    elif isinstance(following, CeleryJob):
+        create, expected = following.activation_class.create.__func__, AbstractJobActivation.create.__func__
+    else:
+        raise BulkStartError(f"{flow_class.__name__}.{start.name} leads to {following.name}, neither a human step nor a job")
+    if create is not expected:
+        raise BulkStartError(f"{following.name}'s activation creates its task its own way")
+    for boundary in following._boundary_events:
+        if not isinstance(boundary, ErrorBoundary):
+            raise BulkStartError(f"{following.name} carries {boundary.name}, a boundary event other than an error's")
+
+
+def _lock(subjects):
+    """Lock the subjects' rows, in the order of their keys; the keys of those that exist."""
+    if not subjects:
+        return set()
     model = type(subjects[0])
     pks = sorted({subject.pk for subject in subjects})
-    locked = set(model._default_manager.select_for_update(of=("self",)).filter(pk__in=pks).order_by().values_list("pk", flat=True))
+    return set(model._default_manager.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk").values_list("pk", flat=True))
+
+
+def _not_started(process_class, subject_field, subjects, locked=None):
+    """The subjects (locked) that have no process of the flow (no running one, for a subject that
+    may have several); ``locked``, when given, the keys of those whose rows exist."""
+    pks = sorted({subject.pk for subject in subjects})
+    locked = set(pks) if locked is None else locked
     field = process_class._meta.get_field(subject_field)
     started = process_class._default_manager.filter(**{f"{field.attname}__in": pks})
     if not field.unique:

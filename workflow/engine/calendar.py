@@ -44,6 +44,13 @@ def official_years():
     return sorted({d.year for d in chinese_calendar.constants.holidays})
 
 
+def _aware(moment):
+    """As ``timezone.localtime``, refuse a naive moment rather than read it in the server's zone."""
+    if moment.tzinfo is None:
+        raise ValueError("the calendar cannot place a naive datetime")
+    return moment
+
+
 class _ZonedMethod:
     """A method of the calendar that reads the time zone: called on the class it reads the current
     zone each time; called on a calendar, the zone it read once when made (the ladder computes
@@ -111,7 +118,7 @@ class WorkingCalendar:
 
     @_ZonedMethod
     def local_date(moment, zone=None):
-        return moment.astimezone(zone or timezone.get_current_timezone()).date()
+        return _aware(moment).astimezone(zone or timezone.get_current_timezone()).date()
 
     @_ZonedMethod
     def start_of(day, zone=None):
@@ -128,7 +135,7 @@ class WorkingCalendar:
     @_ZonedMethod
     def deadline_day(moment, zone=None):
         """The day a deadline belongs to: one at midnight ends the day before it."""
-        return (moment - INSTANT).astimezone(zone or timezone.get_current_timezone()).date()
+        return (_aware(moment) - INSTANT).astimezone(zone or timezone.get_current_timezone()).date()
 
     def working_days_between(self, earlier, later):
         """Working days after ``earlier``'s day, up to the day ``later`` ends (``deadline_day``):

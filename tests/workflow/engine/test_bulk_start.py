@@ -1,6 +1,7 @@
 """The bulk start of flows (``workflow.engine.bulk.start_many``): the rows of a one-by-one start,
 row for row, in a fixed number of statements per batch; idempotent, and safe to redo after a crash."""
 
+import copy
 import datetime
 import types
 from decimal import Decimal
@@ -182,4 +183,19 @@ def test_a_crashed_batch_leaves_nothing_and_its_redo_starts_each_once(org, monke
 def test_a_start_leading_to_neither_a_human_step_nor_a_job_is_refused_in_words():
     start = types.SimpleNamespace(flow_class=ReportFlow, name="start", _next=ReportFlow.after_review)
     with pytest.raises(bulk.BulkStartError, match="leads to after_review, neither a human step nor a job"):
+        bulk.start_many(start, "report", [])
+
+
+def test_a_step_whose_activation_creates_its_task_its_own_way_is_refused():
+    from viewflow.workflow.nodes.view import ViewActivation
+
+    class OwnWay(ViewActivation):
+        @classmethod
+        def create(cls, flow_task, prev_activation, token, data=None, seed=None):
+            raise AssertionError("never called")
+
+    step = copy.copy(ReportFlow.write)
+    step.activation_class = OwnWay
+    start = types.SimpleNamespace(flow_class=ReportFlow, name="start", _next=step)
+    with pytest.raises(bulk.BulkStartError, match="creates its task its own way"):
         bulk.start_many(start, "report", [])
