@@ -21,6 +21,7 @@ reads as a ratio.
 """
 
 import asyncio
+import glob
 import json
 import os
 import random
@@ -352,7 +353,7 @@ def _check(load):
 def _pgbench(clients, seconds):
     """PostgreSQL's write ceiling here: pgbench's simple-update script without the branch and
     teller updates (``-N``), on a throwaway database of its own."""
-    pgbench = shutil.which("pgbench") or next(iter(sorted(_glob("/usr/lib/postgresql/*/bin/pgbench"))), None)
+    pgbench = shutil.which("pgbench") or next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))), None)
     if pgbench is None:
         log("pgbench is not installed: the ceiling is not measured")
         return None
@@ -374,12 +375,6 @@ def _pgbench(clients, seconds):
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.close()
-
-
-def _glob(pattern):
-    import glob
-
-    return glob.glob(pattern)
 
 
 def _percentiles(values):

@@ -1,13 +1,13 @@
 """The notifications benchmark runs end to end on PostgreSQL and Redis and reports its figures."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
+
+from tests.bench import postgres_and_redis_env
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -15,12 +15,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_the_notifications_benchmark_reports_its_figures_and_a_constant_fan_out():
-    s = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/keyprojects",
-        "CELERY_BROKER_URL": os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/12"),
-    }
+    env = postgres_and_redis_env()
     process = subprocess.run(
         [sys.executable, "-m", "bench", "notifications", "--notifications", "200", "--timeout", "120", "--json"],
         cwd=REPOSITORY,

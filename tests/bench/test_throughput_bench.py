@@ -2,13 +2,13 @@
 clients completing report tasks, nothing lost or done twice, and pgbench's ceiling beside it."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
+
+from tests.bench import postgres_and_redis_env
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -16,12 +16,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_the_throughput_benchmark_completes_tasks_and_loses_or_doubles_none():
-    s = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/keyprojects",
-        "CELERY_BROKER_URL": os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/12"),
-    }
+    env = postgres_and_redis_env()
     process = subprocess.run(
         [sys.executable, "-m", "bench", "throughput", "--cases", "80", "--clients", "6", "--seconds", "4",
          "--workers", "2", "--pgbench-seconds", "2", "--json"],

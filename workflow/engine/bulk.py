@@ -204,7 +204,7 @@ def _insert_processes(process_class, processes):
     rows = [parent(**{field.attname: getattr(process, field.attname) for field in parent._meta.concrete_fields}) for process in processes]
     parent._default_manager.bulk_create(rows)
     link = process_class._meta.get_ancestor_link(parent)
-    for process, row in zip(processes, rows):
+    for process, row in zip(processes, rows, strict=True):
         for field in parent._meta.concrete_fields:  # the id the database gave, among them
             setattr(process, field.attname, getattr(row, field.attname))
         setattr(process, link.attname, row.pk)

@@ -101,19 +101,20 @@ def test_the_list_filters_by_deadline_whose_and_step_and_refuses_unknown_filters
             assert response.status_code == 400 and bad.split("=")[0] in response.json()
 
 
+def statements(client, path):
+    """The statements one GET of ``path`` runs (it must answer 200)."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
 def test_the_api_costs_the_same_queries_for_one_task_and_for_six(org):
     approvals(org, count=1)
     head = api(org.head)
-
-    def statements():
-        with CaptureQueriesContext(connection) as queries:
-            assert head.get("/api/my-work/").status_code == 200
-        return len(queries)
-
-    one = statements()
+    one = statements(head, "/api/my-work/")
     approvals(org, count=5, project=KeyProjectFactory(lead_unit=org.park, code="2026-GX-0009"))
     assert head.get("/api/my-work/").json()["count"] == 6
-    assert statements() == one
+    assert statements(head, "/api/my-work/") == one
 
 
 def test_the_home_page_opens_with_the_counts_linking_to_my_work_in_chinese(org, client):
@@ -245,13 +246,7 @@ def test_the_bell_shows_no_number_without_work_and_counts_an_institutions_dockin
 def test_the_bell_costs_the_same_queries_for_one_task_and_for_six(org, client):
     approvals(org, count=1)
     client.force_login(org.head.user)
-
-    def statements():
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get("/cases/projects/").status_code == 200
-        return len(queries)
-
-    one = statements()
+    one = statements(client, "/cases/projects/")
     approvals(org, count=5, project=KeyProjectFactory(lead_unit=org.park, code="2026-GX-0009"))
     assert bell(client.get("/cases/projects/").content.decode())[0] == 6
-    assert statements() == one
+    assert statements(client, "/cases/projects/") == one

@@ -21,7 +21,6 @@ from workflow.engine import services as engine_services
 from workflow.engine.models import TaskClock, TaskKind
 from workflow.monthly import launch, reports, selectors
 from workflow.monthly import services as monthly_services
-from workflow.monthly.flows import ReportFlow
 from workflow.monthly.models import MonthlyReport, ReportAttachment, ReportProcess
 
 D = datetime.date
