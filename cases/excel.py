@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -133,10 +134,30 @@ def _sheet_with_header(columns, title):
     return workbook, sheet
 
 
-def _save(workbook):
+def as_text(sheet, value):
+    """A value for a write-only sheet's row: text that openpyxl would store as a formula (it starts
+    with "=") is stored as text. "+", "-" and "@" are text to openpyxl already."""
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def save_workbook(workbook):
+    """The file's bytes, every cell of text written as text: what people typed (a project's name
+    "=HYPERLINK(...)", say) never becomes a formula in an export. The exports write no formulas
+    of their own."""
+    # A write-only sheet's rows are written as they come: its text goes through as_text.
+    for sheet in [] if workbook.write_only else workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
 
 
 def template_workbook():
@@ -166,7 +187,7 @@ def template_workbook():
     for i in range(max(len(industries), len(levels))):
         values.append([industries[i] if i < len(industries) else None, levels[i] if i < len(levels) else None])
     values.column_dimensions["A"].width = 40
-    return _save(workbook)
+    return save_workbook(workbook)
 
 
 def export_workbook(projects):
@@ -204,7 +225,7 @@ def export_workbook(projects):
         if column.key in ("planned_start", "planned_finish", "actual_start", "actual_finish"):
             for cell in sheet[get_column_letter(index)][1:]:
                 cell.number_format = "yyyy-mm-dd"
-    return _save(workbook)
+    return save_workbook(workbook)
 
 
 def _cell_value(value):

@@ -20,7 +20,6 @@ calendar year, up to today for this year; last year's same period ends on the sa
 """
 
 import datetime
-import io
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -46,6 +45,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from cases.excel import save_workbook
 from cases.formatting import in_wan
 from cases.models import AuditEvent, Industry, KeyProject, Stage, Unit
 from cases.models.choices import STAGE_PATH
@@ -570,9 +570,7 @@ def statistics_workbook(data):
     spread.append([_("projects"), per_project["projects"]])
     spread.append([_("average institutions per project"), per_project["average"]])
 
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+    return save_workbook(workbook)
 
 
 def workbook_name(data):

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 
-from cases import excel
+from cases import excel, selectors
 from cases.models import AnnualPlan, AuditEvent, KeyProject, Unit, UnitKind
 
 HEADERS_EN = [str(column.label) for column in excel.IMPORT_COLUMNS]
@@ -235,3 +235,50 @@ def test_the_export_holds_what_the_reader_may_see_and_honours_filters(org, as_us
     assert codes(as_user(org.secretariat), "?_search=GX-0002") == {org.other_project.code}
     assert codes(as_user(org.head)) == {org.project.code}
     assert as_user(org.bank).get(reverse("cases:projects:export")).status_code == 403
+
+
+# What people typed never becomes a formula in an export.
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"点此\")", "+1+1", "-2+3", "@SUM(A1:A2)"]
+
+
+def cells_holding(workbook, values):
+    found = {}
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.value in values:
+                    found[cell.value] = cell.data_type
+    return found
+
+
+def test_text_starting_like_a_formula_is_saved_as_text():
+    workbook = Workbook()
+    workbook.active.append(FORMULAS)
+    assert workbook.active["A1"].data_type == "f"  # what openpyxl would write without the guard
+
+    saved = load_workbook(io.BytesIO(excel.save_workbook(workbook)))
+
+    assert cells_holding(saved, FORMULAS) == dict.fromkeys(FORMULAS, "s")
+
+
+def test_a_write_only_row_keeps_formula_like_text_as_text():
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("x")
+    sheet.append([excel.as_text(sheet, value) for value in FORMULAS] + [excel.as_text(sheet, 3)])
+
+    saved = load_workbook(io.BytesIO(excel.save_workbook(workbook)))
+
+    assert cells_holding(saved, FORMULAS) == dict.fromkeys(FORMULAS, "s")
+    assert saved.active["E1"].value == 3
+
+
+@pytest.mark.parametrize("name", FORMULAS)
+def test_the_project_export_writes_a_formula_like_name_as_text(org, name):
+    KeyProject.objects.filter(pk=org.project.pk).update(name=name, description=name)
+
+    projects = selectors.project_list(org.secretariat.user).filter(pk=org.project.pk)
+
+    saved = load_workbook(io.BytesIO(excel.export_workbook(projects)))
+
+    assert cells_holding(saved, [name]) == {name: "s"}

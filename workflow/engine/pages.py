@@ -2,7 +2,6 @@
 the overdue board and its export, viewflow's per-flow pages scoped like everything else, and the
 base page for government people."""
 
-import io
 from collections import defaultdict
 
 from django.contrib import messages
@@ -38,6 +37,7 @@ from viewflow.workflow.models import Process
 from viewflow.workflow.status import STATUS
 
 from cases import permissions as case_permissions
+from cases.excel import as_text, save_workbook
 from cases.models import Role
 
 from . import clocks, selectors, services
@@ -317,20 +317,18 @@ class OverdueExportView(OverdueBoardView):
                 days_late[due_day] = cal.overdue_days(due_at, now)
             sheet.append(
                 [
-                    step_and_subject(step, subject),
-                    f"{code} {name}" if code is not None else _("no key project"),
-                    unit,
-                    leader or "",
+                    as_text(sheet, step_and_subject(step, subject)),
+                    as_text(sheet, f"{code} {name}") if code is not None else _("no key project"),
+                    as_text(sheet, unit),
+                    as_text(sheet, leader or ""),
                     due_day.strftime("%Y-%m-%d"),
                     days_late[due_day],
                     "" if level is None else level,
                 ]
             )
             written += 1
-        buffer = io.BytesIO()
-        workbook.save(buffer)
         response = HttpResponse(
-            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            save_workbook(workbook), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
         response["Content-Disposition"] = f'attachment; filename="overdue-{timezone.localdate():%Y%m%d}.xlsx"'
         return response

@@ -205,3 +205,16 @@ def test_an_export_larger_than_a_sheet_says_where_it_stopped(client, org, many, 
     assert [row[0] for row in sheet[1:11]] == [clock.display_title for clock in board(org.supervisor.user, order="due")[:10]]
     assert sheet[11][0] == "Only the first 10 rows fit in a sheet; filter the board to export the rest."
     assert len(sheet) == 12
+
+
+def test_the_export_writes_a_unit_named_like_a_formula_as_text(client, org, many):
+    name = '=HYPERLINK("http://evil.example","x")'
+    Unit.objects.filter(pk=org.park.pk).update(name=name)
+    login(client, org.supervisor)
+    with time_machine.travel(NOW, tick=False):
+        export = client.get(f"/workflow/overdue/export.xlsx?unit={org.park.pk}")
+
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    units = [row[2] for row in sheet.iter_rows(min_row=2)]
+    assert units and {cell.value for cell in units} == {name}
+    assert {cell.data_type for cell in units} == {"s"}

@@ -1,6 +1,5 @@
 """The monthly cycle's Excel workbooks: the bulletin's scores and the reports' status."""
 
-import io
 import re
 
 from django.db.models import Prefetch, Q
@@ -11,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from cases.excel import save_workbook
 from cases.formatting import in_wan
 from cases.models import ACTIVE_STAGES, KeyProject
 
@@ -63,9 +63,7 @@ def _header(sheet, labels, widths):
 
 
 def _workbook_bytes(workbook):
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return save_workbook(workbook)
 
 
 def _number(value):
