@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "viewflow.middleware.SiteMiddleware",
     "viewflow.middleware.HotwireTurboMiddleware",
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -305,3 +306,22 @@ AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 # The issuing office at the head of the monthly cycle's documents (agenda, minutes, bulletin), with
 # the city's name as GB/T 9704 wants it; the demo's city by default.
 KP_ISSUING_OFFICE = env("KP_ISSUING_OFFICE", default="临江市发展和改革委员会")
+
+# Content Security Policy (django-csp): scripts and styles from this site only (viewflow's pages
+# style elements inline, so inline style attributes are allowed; no inline script runs), no
+# framing, forms post here. CSP_FORM_ACTION adds origins a form may post to (a single sign-on
+# provider's, say).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", *env.list("CSP_FORM_ACTION", default=[])],
+    },
+}
