@@ -25,6 +25,15 @@ def test_five_failed_logins_lock_the_account_even_for_the_right_password(org, se
     response = login(client, "head", PASSWORD)
     assert response.status_code == 429
     assert "_auth_user_id" not in client.session
+    assert "After 5 failed logins this account is locked from your address for 15 minutes." in response.content.decode()
+
+
+def test_the_lockout_page_reads_in_chinese(org, settings):
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = login(client, "head", "wrong password")
+    assert response.status_code == 429
+    assert "登录失败 5 次后，该账号已从你的地址锁定 15 分钟" in response.content.decode()
 
 
 def test_a_correct_login_works_and_the_session_ends_after_the_idle_timeout(org, settings):

@@ -54,3 +54,23 @@ def test_environment_values_reach_the_settings(settings):
         env={**PRODUCTION, "TIME_ZONE": "Asia/Urumqi"},
     )
     assert result.stdout.strip().splitlines()[-1].split() == ["Asia/Urumqi", "redis://redis.internal:6379/0", "smtp.example.gov.cn"]
+
+
+def readme_production_environment():
+    """The variables the README's production block exports, with a real secret for its ``...``."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("```sh\nexport DEBUG=false") :].split("```", 2)[1]
+    exported = block.split("\n.venv/bin/")[0].replace("\\\n", " ").split("export", 1)[1]
+    values = dict(item.split("=", 1) for item in exported.split())
+    assert values["SECRET_KEY"] == "..."
+    return {**values, "SECRET_KEY": PRODUCTION["SECRET_KEY"]}
+
+
+def test_the_readmes_production_settings_pass_the_deployment_checks_without_a_warning():
+    environment = readme_production_environment()
+    assert environment["DEBUG"] == "false" and environment["DATABASE_URL"].startswith("postgres://")
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=environment)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
