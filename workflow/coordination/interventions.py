@@ -68,6 +68,20 @@ class CoordinationInterventions:
             .values_list("project_id", flat=True)
         )
 
+    def open_orders_of_clocks(self, clock_ids):
+        found = {}
+        rows = selectors.open_orders().filter(clock__in=clock_ids).order_by("-issued_at", "-pk")
+        for clock_id, number in rows.values_list("clock_id", "number"):
+            found[clock_id] = number  # the earliest comes last
+        return found
+
+    def clocks_with_unsettled_interviews(self, clock_ids):
+        return set(
+            Interview.objects.filter(clock__in=clock_ids, state__in=Interview.UNSETTLED)
+            .exclude(process__status=STATUS.CANCELED)
+            .values_list("clock_id", flat=True)
+        )
+
     def open_order_of_clock(self, *, clock_ref):
         return selectors.open_order_of_clock(clock_ref)
 

@@ -79,6 +79,12 @@ class Interventions(Protocol):
 
     def cases_with_unsettled_interviews(self, project_ids) -> set[int]: ...
 
+    def open_orders_of_clocks(self, clock_ids) -> dict[int, str]:
+        """The number of the earliest order still open about each of these task clocks that has one."""
+
+    def clocks_with_unsettled_interviews(self, clock_ids) -> set[int]:
+        """Those of these task clocks about which an interview is proposed and not yet settled."""
+
     def open_order_of_clock(self, *, clock_ref) -> Any:
         """A subquery: the pk of a supervision order still open (issued, or answered and not yet
         evaluated) about the task clock ``clock_ref`` (an ``OuterRef``), NULL when there is none;

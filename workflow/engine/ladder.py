@@ -33,6 +33,8 @@ STEP_AND_SUBJECT = gettext_noop("%(step)s: %(subject)s")
 LEASE = datetime.timedelta(minutes=5)
 NOBODY_ANSWERS_FOR_UNIT = gettext_noop("No leader answers for %(unit)s: nobody was told.")
 NOBODY_TO_INTERVIEW = gettext_noop("No leader answers for %(unit)s: no interview was proposed.")
+ORDER_ALREADY_OPEN = gettext_noop("Supervision order %(number)s about this task is still open: no second order was issued.")
+INTERVIEW_UNDER_WAY = gettext_noop("An interview about this task is under way: no second one was proposed.")
 
 
 def steps_by_kind():
@@ -120,10 +122,10 @@ def sweep(*, now=None, limit=None, enqueue=None, batch_size=BATCH_SIZE):
     return len(ids)
 
 
-def _note(text, clock):
+def _note(text, clock, **values):
     """Why a rung did less than it says, in the site's language (as the orders and interviews are written)."""
     with translation.override(settings.LANGUAGE_CODE):
-        return (_(text) % {"unit": clock.unit.name})[:300]
+        return (_(text) % {"unit": clock.unit.name, **values})[:300]
 
 
 def _person_label(person):
@@ -241,6 +243,12 @@ def _act(escalations, clocks, now, cal):
         ) else []
     )
 
+    # A task already under an order (a supervisor's, or an earlier one) or an interview gets no second one.
+    ordered = [e.clock_id for e in escalations if e.action == Action.SUPERVISION_ORDER]
+    open_orders = interventions().open_orders_of_clocks(ordered) if ordered else {}
+    interviewed = [e.clock_id for e in escalations if e.action == Action.PROPOSE_INTERVIEW]
+    under_way = interventions().clocks_with_unsettled_interviews(interviewed) if interviewed else set()
+
     orders, interviews, outbox = [], [], []
     for escalation in escalations:
         clock = clocks[escalation.clock_id]
@@ -270,6 +278,8 @@ def _act(escalations, clocks, now, cal):
                 if not people:
                     escalation.note = _note(NOBODY_ANSWERS_FOR_UNIT, clock)
             outbox.append((people, "escalated_to_you", context, link))
+        elif escalation.action == Action.SUPERVISION_ORDER and escalation.clock_id in open_orders:
+            escalation.note = _note(ORDER_ALREADY_OPEN, clock, number=open_orders[escalation.clock_id])
         elif escalation.action == Action.SUPERVISION_ORDER:
             people = unit_people[clock.unit_id]
             with translation.override(settings.LANGUAGE_CODE):
@@ -285,6 +295,8 @@ def _act(escalations, clocks, now, cal):
                 )
             )
             # The order's flow delivers it to these people (a job of SupervisionFlow).
+        elif escalation.action == Action.PROPOSE_INTERVIEW and escalation.clock_id in under_way:
+            escalation.note = _note(INTERVIEW_UNDER_WAY, clock)
         elif escalation.action == Action.PROPOSE_INTERVIEW:
             leaders = unit_leaders[clock.unit_id]
             leader = leaders[0] if leaders else (project.responsible_leader if project is not None else None)

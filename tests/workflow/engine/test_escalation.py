@@ -175,3 +175,31 @@ def test_the_escalate_command_fires_what_is_due_now_and_nothing_twice(org, clock
     assert fired(clock) == [(0, Action.REMIND_OWNER), (0, Action.REMIND_OWNER), (1, Action.TELL_UNIT_HEAD)]
     assert "1 tasks had a rung due; 3 escalations fired." in first.getvalue()
     assert "0 tasks had a rung due; 0 escalations fired." in second.getvalue()
+
+
+def test_a_task_under_a_supervisors_order_and_interview_gets_no_second_one_from_the_ladder(
+    org, clock, django_capture_on_commit_callbacks
+):
+    # Given the supervisor's own order about the task, and then their own interview proposal
+    with time_machine.travel(local(D(2026, 10, 16), 9), tick=False), django_capture_on_commit_callbacks(execute=True):
+        order = launch.issue_order(
+            project=org.project, unit=org.park, subject="请加快用地预审", actor=org.supervisor.user, clock=clock
+        )
+        interview = launch.propose_interview(
+            project=org.project, leader=org.leader, reason="用地预审严重滞后", actor=org.supervisor.user, clock=clock
+        )
+
+    proposed = Notification.objects.filter(key="interview_proposed", link=f"/tasks/{clock.task_id}/").count()
+
+    sweep_at(local(D(2026, 10, 28)), django_capture_on_commit_callbacks)
+
+    # the rungs fire (the board and the bulletin count them) but issue nothing more, and say why
+    assert [level for level, _ in fired(clock)] == [0, 0, 1, 2, 3, 4]
+    assert list(SupervisionOrder.objects.filter(clock=clock)) == [order]
+    assert list(Interview.objects.filter(clock=clock)) == [interview]
+    level_3 = Escalation.objects.get(clock=clock, level=3)
+    level_4 = Escalation.objects.get(clock=clock, level=4)
+    assert level_3.note == f"Supervision order {order.number} about this task is still open: no second order was issued."
+    assert level_4.note == "An interview about this task is under way: no second one was proposed."
+    assert level_3.told == [] and level_4.told == []
+    assert Notification.objects.filter(key="interview_proposed", link=f"/tasks/{clock.task_id}/").count() == proposed
