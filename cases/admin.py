@@ -13,6 +13,7 @@ from .models import (
     AnnualPlan,
     AuditEvent,
     Blocker,
+    IdentityMapping,
     KeyProject,
     LeaderResponsibility,
     Person,
@@ -76,6 +77,17 @@ class PersonAdmin(admin.ModelAdmin):
     list_filter = ["role", "rank", "unit__kind"]
     search_fields = ["name", "title", "unit__name", "user__username"]
     autocomplete_fields = ["unit", "user"]
+    list_select_related = ["unit"]
+
+
+@admin.register(IdentityMapping)
+class IdentityMappingAdmin(admin.ModelAdmin):
+    """Which unit, role and rank a single sign-on's claims give; read at every sign-on."""
+
+    list_display = ["source", "claim", "value", "unit", "role", "rank", "priority"]
+    list_filter = ["source", "role"]
+    search_fields = ["claim", "value", "unit__name"]
+    autocomplete_fields = ["unit"]
     list_select_related = ["unit"]
 
 

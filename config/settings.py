@@ -109,6 +109,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "workflow.engine.permissions.TaskPermissionBackend",
 ]
+# Single sign-on (OpenID Connect, LDAP), off unless the environment turns it on (config/sso.py).
+from config.sso import sso_settings  # noqa: E402
+
+vars().update(sso_settings(env, AUTHENTICATION_BACKENDS))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},

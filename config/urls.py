@@ -48,6 +48,7 @@ admin.site.site_title = _("Key projects")
 
 urlpatterns = [
     path("accounts/", AuthViewset(with_profile_view=False).urls),
+    path("oidc/", include("cases.identity")),  # the unified identity sign-in, 404 while it is off
     path("admin/", admin.site.urls),
     path("api/", include(("workflow.api.urls", "workflow_api"), namespace="workflow_api")),
     path("api/", include(("config.api", "api"), namespace="api")),

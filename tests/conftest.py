@@ -20,6 +20,10 @@ def missing_service(item):
         return "needs redis-server to run a private Redis (apt-get install redis-server)"
     if item.get_closest_marker("e2e") and not services.chromium_path():
         return "needs Chromium at /usr/bin/chromium (apt-get install chromium)"
+    if item.get_closest_marker("ldap") and (reason := services.missing_ldap()):
+        return reason
+    if item.get_closest_marker("oidc") and (reason := services.missing_oidc_provider()):
+        return reason
     return None
 
 

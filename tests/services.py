@@ -1,6 +1,6 @@
 """Which outside services the tests can reach, and the rule for when they cannot.
 
-Tests that need PostgreSQL or Chromium are skipped with the reason when the service is
+Tests that need PostgreSQL, Chromium, slapd or the test OpenID provider are skipped with the reason when the service is
 missing, except under ``CI=true``, where a missing service fails them.
 """
 
@@ -21,6 +21,43 @@ def in_ci():
 
 def chromium_path():
     return CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+
+
+SLAPD_TOOLS = ("slapd", "slapadd")
+SBIN = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
+
+
+def slapd_tool(name):
+    """The path of one of OpenLDAP's server tools (Debian keeps them in /usr/sbin), or None."""
+    return shutil.which(name, path=SBIN)
+
+
+def missing_ldap():
+    """Why a private slapd cannot run here, or None."""
+    missing = [name for name in SLAPD_TOOLS if not slapd_tool(name)]
+    if missing:
+        return f"needs {' and '.join(missing)} to run a private directory (apt-get install slapd ldap-utils)"
+    try:
+        import django_auth_ldap  # noqa: F401  (the extra `ldap`, python-ldap with it)
+    except ImportError:
+        return 'needs django-auth-ldap and python-ldap (pip install -e ".[ldap]", with libldap2-dev and libsasl2-dev)'
+    return None
+
+
+def missing_oidc_provider():
+    """Why the test OpenID provider cannot run here, or None."""
+    try:
+        import oidc_provider  # noqa: F401
+    except ImportError:
+        return 'needs django-oidc-provider (pip install -e ".[test]")'
+    return None
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def tcp_reachable(url, default_port):

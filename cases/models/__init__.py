@@ -17,6 +17,8 @@ from .choices import (
     Stage,
 )
 from .org import (
+    IdentityMapping,
+    IdentitySource,
     InstitutionType,
     LeaderResponsibility,
     Person,
@@ -43,6 +45,8 @@ __all__ = [
     "BlockerInput",
     "BlockerCategory",
     "BlockerState",
+    "IdentityMapping",
+    "IdentitySource",
     "Industry",
     "InstitutionType",
     "KeyProject",

@@ -156,3 +156,54 @@ class LeaderResponsibility(models.Model):
 
     def __str__(self):
         return f"{self.leader.name} → {self.unit.name}"
+
+
+class IdentitySource(models.TextChoices):
+    OIDC = "oidc", _("Unified identity (OpenID Connect)")
+    LDAP = "ldap", _("Office directory (LDAP)")
+
+
+class IdentityMapping(models.Model):
+    """A claim of a single sign-on (an OpenID Connect claim, or a directory group or
+    attribute) that gives the person who signs in with it a unit, a role and a rank.
+
+    Read at every sign-on; someone who matches no row is signed in with no unit and sees
+    nothing until a row maps them.
+    """
+
+    source = models.CharField(_("sign-on"), max_length=10, choices=IdentitySource.choices)
+    claim = models.CharField(
+        _("claim"),
+        max_length=100,
+        help_text=_(
+            "OpenID Connect: the name of a claim, such as groups or department. Office directory: "
+            "group for the person's directory groups (by name or DN), or an attribute of their "
+            "entry, such as departmentNumber."
+        ),
+    )
+    value = models.CharField(
+        _("value"),
+        max_length=255,
+        help_text=_("The claim's value, or one of its values, ignoring case."),
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="identity_mappings"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    rank = models.CharField(_("rank"), max_length=20, choices=Rank.choices, default=Rank.STAFF)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        default=100,
+        help_text=_("When several rows match one person, the row with the lowest number decides."),
+    )
+
+    class Meta:
+        verbose_name = _("sign-on mapping")
+        verbose_name_plural = _("sign-on mappings")
+        ordering = ["source", "priority", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "claim", "value"], name="uniq_identity_mapping"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_source_display()}: {self.claim} = {self.value} → {self.unit.name}"

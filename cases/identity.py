@@ -1,0 +1,209 @@
+"""Single sign-on: the sign-on mappings give a person their unit, role and rank from the claims
+of the unified identity (OpenID Connect, through mozilla-django-oidc) or of the office directory
+(``cases.directory``); the OpenID Connect backend and its two pages are here too."""
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
+from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from mozilla_django_oidc.views import (
+    OIDCAuthenticationCallbackView,
+    OIDCAuthenticationRequestView,
+)
+
+from .models import AuditAction, IdentityMapping, IdentitySource, Person
+from .services.audit import audit_record, diff, snapshot
+
+log = logging.getLogger(__name__)
+
+UNMAPPED = _(
+    "You are signed in, but your account has no unit and role yet, so you see no projects. "
+    "Ask the project office to map your account."
+)
+FAILED = _("Signing in with the unified identity did not succeed. Try again, or ask the project office.")
+REFUSED = _(
+    "Your account no longer matches a unit and role, and its history keeps its old ones. "
+    "Ask the project office to map your account."
+)
+
+
+# What a sign-on may change on a person, recorded in the audit trail.
+AUDITED = ["unit", "role", "rank", "name"]
+
+
+class SignOnRefused(PermissionDenied):
+    """A sign-on that must not go through; Django's ``authenticate`` stops at it and counts a failure."""
+
+
+def _values(claim):
+    if claim is None:
+        return []
+    if isinstance(claim, list | tuple | set | frozenset):
+        return [str(value).casefold() for value in claim]
+    return [str(claim).casefold()]
+
+
+def mapping_for(*, source, claims):
+    """The sign-on mapping that decides for ``claims`` (claim names casefolded), or None.
+
+    A row matches when the claim it names has its value, or has it among its values, ignoring
+    case; of several, the lowest priority wins.
+    """
+    for row in IdentityMapping.objects.filter(source=source).select_related("unit"):
+        if row.value.casefold() in _values(claims.get(row.claim.casefold())):
+            return row
+    return None
+
+
+@transaction.atomic
+def person_sign_on(*, user, source: str, claims: dict, name: str) -> Person | None:
+    """Give ``user`` the unit, role and rank of the first mapping their ``claims`` match, at every
+    sign-on, so that someone who moved is moved; None when no row matches, and then their person
+    record, if any, is removed. Refuses the sign-on (``SignOnRefused``) when that record cannot
+    go because their history (tasks, interviews, meetings) refers to it."""
+    claims = {str(key).casefold(): value for key, value in claims.items()}
+    row = mapping_for(source=source, claims=claims)
+    person = Person.objects.filter(user=user).select_for_update(of=("self",)).first()
+    reason = _("Single sign-on (%(source)s)") % {"source": IdentitySource(source).label}
+    if row is None:
+        if person is not None:
+            before, pk = snapshot(person, AUDITED), person.pk
+            try:
+                with transaction.atomic():
+                    person.delete()
+            except (ProtectedError, RestrictedError) as exc:
+                log.warning("sign-on of %s refused: no mapping matches, and their history keeps their person", user)
+                raise SignOnRefused(REFUSED) from exc
+            person.pk = pk  # the removed record, named in the trail
+            audit_record(
+                actor=user, instance=person, action=AuditAction.UPDATED, reason=reason,
+                changes={field: [value, None] for field, value in before.items()},
+            )
+            log.info("sign-on of %s matches no mapping: their person record is removed", user)
+        return None
+    name = (name or user.get_full_name() or user.username)[: Person._meta.get_field("name").max_length]
+    wanted = {"unit": row.unit, "role": row.role, "rank": row.rank, "name": name}
+    before = snapshot(person, AUDITED) if person is not None else {}
+    if person is None:
+        person = Person(user=user, **wanted)
+    elif all(getattr(person, field) == value for field, value in wanted.items()):
+        return person
+    else:
+        for field, value in wanted.items():
+            setattr(person, field, value)
+    person.full_clean()
+    person.save()
+    audit_record(
+        actor=user, instance=person, action=AuditAction.UPDATED if before else AuditAction.CREATED,
+        reason=reason, changes=diff(before, snapshot(person, AUDITED)),
+    )
+    log.info("sign-on of %s mapped by %s", user, row)
+    return person
+
+
+def sign_on_or_tell(request, **kwargs):
+    """``person_sign_on``, telling the person who signs in when it refuses them."""
+    try:
+        return person_sign_on(**kwargs)
+    except SignOnRefused:
+        if request is not None:
+            messages.error(request, REFUSED)
+        raise
+
+
+def tell_if_unmapped(request, person):
+    if person is None and request is not None:
+        messages.warning(request, UNMAPPED)
+
+
+def _limited(value, field):
+    return str(value or "")[: get_user_model()._meta.get_field(field).max_length]
+
+
+def oidc_username(sub):
+    """The account of the unified identity's subject ``sub``: never an e-mail address, which
+    another account may carry."""
+    username = f"oidc-{sub}"
+    if len(username) > get_user_model()._meta.get_field("username").max_length:
+        username = f"oidc-{hashlib.sha256(str(sub).encode()).hexdigest()}"
+    return username
+
+
+class UnifiedIdentityBackend(OIDCAuthenticationBackend):
+    """mozilla-django-oidc's backend, finding the account by the subject and mapping its claims."""
+
+    def verify_claims(self, claims):
+        return bool(claims.get("sub"))
+
+    def filter_users_by_claims(self, claims):
+        return self.UserModel.objects.filter(username=oidc_username(claims["sub"]))
+
+    def get_userinfo(self, access_token, id_token, payload):
+        """The user-info claims over the ID token's, for the same subject only."""
+        userinfo = super().get_userinfo(access_token, id_token, payload)
+        if str(userinfo.get("sub")) != str(payload.get("sub")):
+            raise SuspiciousOperation("The user-info subject is not the ID token's.")
+        return {**payload, **userinfo}
+
+    def create_user(self, claims):
+        user = self.UserModel.objects.create_user(oidc_username(claims["sub"]))
+        return self.update_user(user, claims)
+
+    def update_user(self, user, claims):
+        details = {
+            "email": _limited(claims.get("email"), "email"),
+            "first_name": _limited(claims.get("given_name"), "first_name"),
+            "last_name": _limited(claims.get("family_name"), "last_name"),
+        }
+        if any(getattr(user, field) != value for field, value in details.items()):
+            for field, value in details.items():
+                setattr(user, field, value)
+            user.save(update_fields=list(details))
+        name = claims.get("name") or f"{details['last_name']}{details['first_name']}"
+        person = sign_on_or_tell(
+            self.request, user=user, source=IdentitySource.OIDC, claims=claims, name=name
+        )
+        tell_if_unmapped(self.request, person)
+        return user
+
+
+class UnifiedIdentityCallbackView(OIDCAuthenticationCallbackView):
+    """The provider's way back: a failure, a forged or replayed state or nonce among them, returns
+    to the login page with a message, signed in as nobody."""
+
+    def get(self, request):
+        try:
+            return super().get(request)
+        except SuspiciousOperation as exc:
+            logging.getLogger("django.security.oidc").warning("unified identity sign-in refused: %s", exc)
+            return self.login_failure()
+
+    def login_failure(self):
+        messages.error(self.request, FAILED)
+        return redirect(settings.LOGIN_URL)
+
+
+def _when_on(view):
+    def view_when_on(request, *args, **kwargs):
+        if not getattr(settings, "OIDC_ENABLED", False):
+            raise Http404("The unified identity sign-in is off.")
+        return view(request, *args, **kwargs)
+
+    return view_when_on
+
+
+# Included at oidc/ by config.urls; the names are mozilla-django-oidc's.
+urlpatterns = [
+    path("authenticate/", _when_on(OIDCAuthenticationRequestView.as_view()), name="oidc_authentication_init"),
+    path("callback/", _when_on(UnifiedIdentityCallbackView.as_view()), name="oidc_authentication_callback"),
+]
