@@ -18,6 +18,9 @@ from workflow.coordination.flows import (
 from workflow.engine import pages as engine_pages
 from workflow.monthly.flows import DecisionFlow, ReportFlow
 from workflow.monthly.pages import (
+    attachments as attachment_pages,
+)
+from workflow.monthly.pages import (
     bulletin as bulletin_pages,
 )
 from workflow.monthly.pages import (
@@ -92,6 +95,14 @@ class CoordinationApplication(WorkflowAppViewset):
     @property
     def report_path(self):
         return path("reports/<int:pk>/", cycle_pages.ReportDetailPage.as_view(viewset=self), name="report")
+
+    @property
+    def report_attachment_path(self):
+        return path(
+            "reports/<int:pk>/attachments/<int:attachment>/",
+            attachment_pages.ReportAttachmentView.as_view(viewset=self),
+            name="report_attachment",
+        )
 
     @property
     def bulletin_path(self):

@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from workflow.engine.api.views import TaskViewSet
 from workflow.engine.api.work import MyWorkView
+from workflow.monthly.api.attachments import ReportAttachmentViewSet
 from workflow.monthly.api.bulletins import BulletinViewSet, DashboardView, ExemptionViewSet
 from workflow.monthly.api.cycle import CycleViewSet, ReportViewSet
 from workflow.monthly.api.documents import (
@@ -23,6 +24,7 @@ router.register("bulletins/exemptions", ExemptionViewSet, basename="bulletin-exe
 router.register("bulletins", BulletinViewSet, basename="bulletin")
 router.register("cycle", CycleViewSet, basename="cycle")
 router.register("reports", ReportViewSet, basename="report")
+router.register(r"reports/(?P<report_id>[0-9]+)/attachments", ReportAttachmentViewSet, basename="report-attachment")
 router.register("documents/meetings", MeetingDocumentViewSet, basename="meeting-document")
 router.register("documents/bulletins", BulletinDocumentViewSet, basename="bulletin-document")
 router.register("documents/reports", ReportStatusDocumentViewSet, basename="report-status-document")

@@ -227,6 +227,9 @@ class ReportAttachment(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     file = models.FileField(_("file"), upload_to="reports/%Y/%m/")
+    # What the content was found to be when it was uploaded (a key of cases.uploads.TYPES); it
+    # decides the type the file is served as. Empty for files kept before the check: bytes.
+    file_type = models.CharField(_("file type"), max_length=10, blank=True, default="")
     name = models.CharField(_("name"), max_length=200)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"

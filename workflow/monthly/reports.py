@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cases import services as case_services
+from cases import uploads
 from cases.formatting import format_wan
 from cases.models import AuditAction, BlockerCategory
 from cases.services.audit import audit_record
@@ -25,7 +27,11 @@ REPORT_BATCH = 1000  # report flows a worker starts at once (workflow.engine.bul
 INSERT_BATCH = 1000
 RETURNED_DAYS = 2  # a returned report is due again two working days later at the earliest
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
-PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
+MAX_ATTACHMENTS = 10  # photos and files on one report; Django's own limit of files a request is 100
+ATTACHABLE = frozenset(uploads.TYPES)
+ATTACHABLE_IN_WORDS = gettext_lazy(
+    "JPEG, PNG, GIF or WebP photos; PDF, Word, Excel or PowerPoint files; UTF-8 plain text (.txt, .csv)"
+)
 ACCEPT_BATCH = 50  # reports a worker accepts in one task, each in a transaction of its own
 ACCEPT_INLINE = 25  # a selection this small is accepted in the request; a larger one on the workers
 ACCEPT_MAX = 5000  # reports in one acceptance: a province's month is at most 2,000
@@ -114,12 +120,29 @@ def validate(report, data):
         raise ValidationError(errors)
 
 
-def check_attachment(upload):
-    if upload.size > MAX_ATTACHMENT_BYTES:
+def check_attachments(files):
+    """The checked type of each of ``files``, in their order; or one error on "attachments" with
+    a message for each file refused: too many files, too large, a content not on the allow list
+    (HTML, SVG, a program…), or a name that disagrees with the content. Reads, writes nothing."""
+    if len(files) > MAX_ATTACHMENTS:
         raise ValidationError(
-            {"attachments": _("%(name)s is larger than 20 MB.") % {"name": upload.name}}
+            {
+                "attachments": _("Attach at most %(count)s photos and files to a report; you chose %(chosen)s.")
+                % {"count": MAX_ATTACHMENTS, "chosen": len(files)}
+            }
         )
-    return ReportAttachment.Kind.PHOTO if upload.content_type in PHOTO_TYPES else ReportAttachment.Kind.FILE
+    kinds, errors = [], []
+    for upload in files:
+        if upload.size > MAX_ATTACHMENT_BYTES:
+            errors.append(_("%(name)s is larger than 20 MB.") % {"name": upload.name})
+            continue
+        try:
+            kinds.append(uploads.check(upload, allowed=ATTACHABLE, accepted=ATTACHABLE_IN_WORDS))
+        except ValidationError as refused:
+            errors.extend(refused.messages)
+    if errors:
+        raise ValidationError({"attachments": errors})
+    return kinds
 
 
 FIELDS = ["investment_month", "progress_percent", "progress_back_reason", "work_done", "next_steps", "problems", "support_needed"]
@@ -138,8 +161,18 @@ def report_submit(*, task, user, data, files=(), blockers=()):
     report = report_of(task)
     if report.state not in (MonthlyReport.State.OPEN, MonthlyReport.State.RETURNED):
         raise ValidationError(_("This report has been submitted already."))
-    validate(report, data)
-    kinds = [check_attachment(upload) for upload in files]
+    # Figures and files are checked before anything is written, and refused together.
+    errors = {}
+    try:
+        validate(report, data)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        kinds = check_attachments(files)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
     before = report.state
     for name in FIELDS:
         value = data.get(name)
@@ -153,7 +186,15 @@ def report_submit(*, task, user, data, files=(), blockers=()):
     now = timezone.now()
     ReportAttachment.objects.bulk_create(
         [
-            ReportAttachment(report=report, kind=kind, file=upload, name=upload.name[:200], uploaded_by=user, uploaded_at=now)
+            ReportAttachment(
+                report=report,
+                kind=ReportAttachment.Kind.PHOTO if kind.photo else ReportAttachment.Kind.FILE,
+                file_type=kind.key,
+                file=upload,
+                name=upload.name[:200],
+                uploaded_by=user,
+                uploaded_at=now,
+            )
             for kind, upload in zip(kinds, files, strict=True)
         ]
     )

@@ -38,9 +38,10 @@ from .models import (
     Meeting,
     MonthlyReport,
     ReportAcceptance,
+    ReportAttachment,
 )
 from .periods import first_of_month, previous_month
-from .reports import ACCEPT_STALLED
+from .reports import ACCEPT_STALLED, MAX_ID
 
 LIGHT_ORDER = Case(
     When(light="red", then=Value(0)), When(light="yellow", then=Value(1)), default=Value(2), output_field=IntegerField()
@@ -168,6 +169,22 @@ def may_see_report(user, report):
     if role != Role.LEADER and report.unit_id == person.unit_id:
         return True
     return KeyProject.objects.filter(case_permissions.project_scope(user), pk=report.project_id).exists()
+
+
+def attachment_for(user, report_pk, attachment_pk):
+    """The photo or file ``attachment_pk`` of report ``report_pk`` if ``user`` may see the report
+    (``may_see_report``), else None: one query for the row and its report, then the scope."""
+    if not (0 < report_pk <= MAX_ID and 0 < attachment_pk <= MAX_ID):
+        return None
+    attachment = (
+        ReportAttachment.objects.filter(pk=attachment_pk, report_id=report_pk)
+        .select_related("report")
+        .only("file", "file_type", "name", "report", "report__unit", "report__project")
+        .first()
+    )
+    if attachment is None or not may_see_report(user, attachment.report):
+        return None
+    return attachment
 
 
 def open_task_of(report, node_name):

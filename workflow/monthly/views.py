@@ -1,6 +1,7 @@
 """The task pages of the monthly report: the figures and texts, photos and files, and problems to
 raise as blockers; the secretariat's review with the report above its form."""
 
+from django.core.exceptions import ValidationError
 
 from workflow.engine.views import StepView
 
@@ -12,10 +13,13 @@ class ReportWriteView(StepView):
     """The monthly report: the figures and texts, photos and files, and problems to raise as blockers."""
 
     template_name = "workflow/task_report.html"
+    attachment_errors = ()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.setdefault("blockers", self.blockers)
+        context["attachment_errors"] = self.attachment_errors
+        context["max_attachments"] = reports.MAX_ATTACHMENTS
         report = self.process.report
         context["report"] = report
         context["previous_progress"] = reports.previous_progress(report)
@@ -23,6 +27,12 @@ class ReportWriteView(StepView):
 
     def post(self, request, *args, **kwargs):
         self.blockers = RaiseBlockerFormSet(request.POST, prefix="blockers")
+        try:
+            # Checked before the form, so that refused files show beside the file input along
+            # with any other error; the service checks them again before it writes.
+            reports.check_attachments(request.FILES.getlist("attachments"))
+        except ValidationError as refused:
+            self.attachment_errors = refused.message_dict["attachments"]
         return super().post(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
@@ -36,7 +46,7 @@ class ReportWriteView(StepView):
         return {}
 
     def form_valid(self, form):
-        if not self.blockers.is_valid():
+        if not self.blockers.is_valid() or self.attachment_errors:
             return self.form_invalid(form)
         return super().form_valid(form)
 

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -24,6 +25,7 @@ from viewflow.workflow.exceptions import FlowLockFailed
 
 from cases import permissions as case_permissions
 from cases import services as case_services
+from cases import uploads
 from cases.models import BlockerCategory
 from workflow.engine import services as engine_services
 from workflow.engine.api.views import ERRORS, CoordinationAccess
@@ -116,10 +118,19 @@ class AttachmentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     name = serializers.CharField()
-    url = serializers.SerializerMethodField()
+    content_type = serializers.SerializerMethodField(help_text="The type the file is sent as.")
+    url = serializers.SerializerMethodField(help_text="Where the file is sent, to those who may see the report.")
+
+    def get_content_type(self, attachment) -> str:
+        return uploads.served_as(attachment.file_type)[0]
 
     def get_url(self, attachment) -> str:
-        return attachment.file.url
+        url = reverse(
+            "workflow_api:report-attachment-detail",
+            kwargs={"report_id": attachment.report_id, "attachment_id": attachment.pk},
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class ReportSerializer(serializers.ModelSerializer):
