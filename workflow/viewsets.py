@@ -3,7 +3,6 @@ with the overdue board, supervision orders, interviews and each task's deadline 
 
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
-from viewflow.workflow.flow import WorkflowAppViewset
 
 from cases import permissions as case_permissions
 from cases.models import Role
@@ -35,7 +34,7 @@ from workflow.monthly.pages import (
 )
 
 
-class CoordinationApplication(WorkflowAppViewset):
+class CoordinationApplication(engine_pages.ScopedWorkflowAppViewset):
     title = _("Tasks")
     icon = "assignment"
     app_name = "workflow"

@@ -45,9 +45,10 @@ class InterviewListView(ListPage):
     selector = staticmethod(selectors.interviews)
 
 
-class OrderDetailView(LoginRequiredMixin, generic.TemplateView):
+class OrderDetailView(InternalPage):
+    """An order, for government people only, as the list (an owner saw its own cases' orders here)."""
+
     template_name = "workflow/order_detail.html"
-    viewset = None
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -55,9 +56,10 @@ class OrderDetailView(LoginRequiredMixin, generic.TemplateView):
         return context
 
 
-class InterviewDetailView(LoginRequiredMixin, generic.TemplateView):
+class InterviewDetailView(InternalPage):
+    """An interview, for government people only, as the list."""
+
     template_name = "workflow/interview_detail.html"
-    viewset = None
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

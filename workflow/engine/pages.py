@@ -5,11 +5,13 @@ base page for government people."""
 from collections import defaultdict
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
@@ -20,8 +22,9 @@ from openpyxl import Workbook
 from viewflow.utils import viewprop
 from viewflow.workflow import chart
 from viewflow.workflow.fields import get_task_ref
-from viewflow.workflow.flow import FlowViewset
+from viewflow.workflow.flow import FlowViewset, WorkflowAppViewset
 from viewflow.workflow.flow.views import filters
+from viewflow.workflow.flow.views.chart import FlowChartView
 from viewflow.workflow.flow.views.dashboard import (
     DashboardProcessListView,
     DashboardTaskListView,
@@ -33,6 +36,7 @@ from viewflow.workflow.flow.views.list import (
     WorkflowInboxListView,
     WorkflowQueueListView,
 )
+from viewflow.workflow.flow.viewset import NestedFlowsApp
 from viewflow.workflow.models import Process
 from viewflow.workflow.status import STATUS
 
@@ -395,8 +399,62 @@ class ScopedProcessDetailView(DetailProcessView):
         return super().get_context_data(may_cancel=may_cancel, **kwargs)
 
 
+class ScopedChartView(FlowChartView):
+    """A process's chart shows how far it got: only to who may see the process (viewflow asked
+    only whether the person may see the flow)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        process_pk = kwargs.get("process_pk")
+        if process_pk is not None:
+            process = Process.objects.filter(pk=process_pk, flow_class=self.flow_class).first()
+            if process is None:
+                raise Http404
+            if not self.flow_class.instance.has_view_permission(request.user, process):
+                raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
 class ScopedFlowViewset(FlowViewset):
+    chart_view_class = ScopedChartView
     dashboard_view_class = ScopedDashboardView
     process_detail_view_class = ScopedProcessDetailView
     process_list_view_class = ScopedProcessListView
     task_list_view_class = ScopedTaskListView
+
+
+class _FlowsIndexView(LoginRequiredMixin, generic.RedirectView):
+    """The processes' index: to the first flow the person may see; to the login page for
+    nobody logged in, refused for a person who may see none (viewflow's raises an error)."""
+
+    viewset = None
+
+    def get_redirect_url(self, *args, **kwargs):
+        for flow_class in self.viewset.parent.flow_classes:
+            if flow_class.instance.has_view_permission(self.request.user):
+                return flow_class.instance.reverse("index")
+        raise PermissionDenied
+
+
+class ScopedFlowsApp(NestedFlowsApp):
+    @property
+    def index_path(self):
+        return path("", _FlowsIndexView.as_view(viewset=self), name="index")
+
+
+class ScopedWorkflowAppViewset(WorkflowAppViewset):
+    """viewflow's inbox, queue and archive over the flows, with the processes' index above and the
+    queue's bulk assign and the inbox's bulk unassign for logged-in people only (viewflow's fail
+    with a server error for nobody logged in)."""
+
+    def __init__(self, flow_viewsets, **kwargs):
+        self.flow_classes = [viewset._flow_class for viewset in flow_viewsets]
+        kwargs["viewsets"] = [*kwargs.get("viewsets", []), ScopedFlowsApp(viewsets=flow_viewsets)]
+        super(WorkflowAppViewset, self).__init__(**kwargs)
+
+    @viewprop
+    def tasks_assign_view(self):
+        return login_required(self.tasks_assign_view_class.as_view(**self.get_tasks_assign_view_kwargs()))
+
+    @viewprop
+    def tasks_unassign_view(self):
+        return login_required(self.tasks_unassign_view_class.as_view(**self.get_tasks_unassign_view_kwargs()))

@@ -6,9 +6,14 @@ approvers. ``TaskPermissionBackend`` answers for them from the person's role and
 the queues, ``can_assign`` and the task pages all follow the organisation.
 """
 
+from functools import wraps
+
 from django.contrib.auth.backends import BaseBackend
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import URLResolver
 from viewflow.workflow.flow import Flow
-from viewflow.workflow.models import Process
+from viewflow.workflow.models import Process, Task
 
 from cases.models import Rank, Role
 from cases.permissions import person_of, role_of
@@ -86,6 +91,53 @@ class ScopedFlow(Flow):
         if obj is None or not allowed:
             return allowed
         return may_view_process(user, obj)
+
+    def _get_urls(self):
+        """Every page of a node's task (detail, assign, undo, cancel, ...) answers only for a task
+        of that node in the process of its URL, to who may see the process. viewflow checks only
+        that the task is of the flow, then asks the URL's node: a task of another node (a start
+        task, open to everyone) showed its case to anyone of the flow."""
+        patterns = super()._get_urls()
+        nodes = {node.name: node for node in self.nodes()}
+        for resolver in patterns:
+            node = (
+                nodes.get(getattr(resolver, "namespace", None))
+                if isinstance(resolver, URLResolver)
+                else None
+            )
+            if node is None:
+                continue
+            _check_node_task(node, resolver.url_patterns)
+        return patterns
+
+
+def _check_node_task(node, patterns, prefix=""):
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            _check_node_task(node, pattern.url_patterns, route)
+        elif "task_pk" in route and not getattr(pattern.callback, "_kp_node_checked", False):
+            pattern.callback = _node_task_only(node, pattern.callback)
+
+
+def _node_task_only(node, view):
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        task = (
+            Task.objects.filter(
+                pk=kwargs.get("task_pk"), process_id=kwargs.get("process_pk"), flow_task=node
+            )
+            .select_related("process")
+            .first()
+        )
+        if task is None:
+            raise Http404("No task matches the given query.")
+        if not node.flow_class.instance.has_view_permission(request.user, task.process):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    checked._kp_node_checked = True
+    return checked
 
 
 # Who a flow's human step is for, as viewflow's ``.Permission()`` takes it (plain callables:
