@@ -4,15 +4,19 @@ Money is entered in ten-thousand yuan (万元), as offices write it, and handed 
 services in yuan.
 """
 
+import unicodedata
 from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from viewflow.forms import FieldSet, Layout, Row
 
+from . import uploads
 from .formatting import TEN_THOUSAND, in_wan
 from .models import (
     BLOCKER_OPEN,
@@ -27,6 +31,55 @@ from .models import (
 from .services.projects import SECRETARIAT_FIELDS
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+# What people may type into the site (the API holds its text to the same rule): no control
+# characters but tab and line breaks, no bidirectional overrides, and a bound on free text.
+# That bound is for free text (descriptions, notes, purposes) without a length of its own in the
+# model: ten thousand characters is some pages of Chinese, and keeps a request from filling the
+# database.
+FREE_TEXT_MAX_LENGTH = 10_000
+
+# The only controls a person types. NUL is refused by Django's and DRF's own validator.
+ALLOWED_CONTROLS = frozenset("\t\n\r\x00")
+# Embeddings, overrides and isolates make text display otherwise than it reads ("Trojan source").
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def first_control_character(value):
+    """The first character of ``value`` nobody types on purpose, or None."""
+    for character in str(value):
+        if character in BIDI_CONTROLS or (
+            character not in ALLOWED_CONTROLS and unicodedata.category(character) == "Cc"
+        ):
+            return character
+    return None
+
+
+@deconstructible
+class ProhibitControlCharactersValidator:
+    message = _("Control characters (such as %(character)s) are not allowed.")
+    code = "control_characters"
+
+    def __call__(self, value):
+        character = first_control_character(value)
+        if character is not None:
+            raise ValidationError(self.message, code=self.code, params={"character": f"U+{ord(character):04X}"})
+
+    def __eq__(self, other):
+        return isinstance(other, ProhibitControlCharactersValidator)
+
+
+def guard_form_fields(form):
+    """Refuse control characters in every text field of ``form``, and bound the unbounded ones."""
+    for field in form.fields.values():
+        if not isinstance(field, forms.CharField) or field.disabled:
+            continue
+        if not any(isinstance(v, ProhibitControlCharactersValidator) for v in field.validators):
+            field.validators.append(ProhibitControlCharactersValidator())
+        if field.max_length is None:
+            field.max_length = FREE_TEXT_MAX_LENGTH
+            field.validators.append(MaxLengthValidator(FREE_TEXT_MAX_LENGTH))
+            field.widget.attrs.update(field.widget_attrs(field.widget))
 
 
 UNIT_WORDS = ("万元", "万")
@@ -90,6 +143,7 @@ class ServiceForm(forms.ModelForm):
         # A change is checked against the version the form was read at: one without it would
         # overwrite whatever someone else saved meanwhile.
         self.fields["version"].required = self.instance.pk is not None
+        guard_form_fields(self)
 
     def _post_clean(self):
         pass
@@ -352,7 +406,15 @@ def transition_form_class(model, name, *, reason_required):
         "version": forms.IntegerField(widget=forms.HiddenInput),
         "extra_fields": extra,
     }
-    return type(f"{model.__name__}{name.title()}Form", (forms.Form,), attrs)
+    return type(f"{model.__name__}{name.title()}Form", (TransitionForm,), attrs)
+
+
+class TransitionForm(forms.Form):
+    """The base of ``transition_form_class``'s forms: their text follows the site's rule."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        guard_form_fields(self)
 
 
 class ImportForm(forms.Form):
@@ -367,4 +429,9 @@ class ImportForm(forms.Form):
             raise ValidationError(_("Upload an .xlsx file."))
         if upload.size > MAX_UPLOAD_BYTES:
             raise ValidationError(_("The file is larger than 5 MB."))
+        if uploads.sniff(upload) != "xlsx":
+            raise ValidationError(
+                _("%(name)s is not an Excel workbook (.xlsx) by its content: save it in Excel as “Excel Workbook” and upload that.")
+                % {"name": upload.name}
+            )
         return upload

@@ -1,9 +1,11 @@
 """Serializers: the shapes the API reads and writes. Writes go through the services."""
 
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from ..models import (
     AnnualPlan,
@@ -17,6 +19,7 @@ from ..models import (
 )
 from ..services.records import BLOCKER_TRANSITION_FIELDS, PREWORK_TRANSITION_FIELDS
 from ..services.transitions import state_field
+from . import text
 
 
 class UnitSerializer(serializers.ModelSerializer):
@@ -47,7 +50,7 @@ class PersonSerializer(serializers.ModelSerializer):
         ]
 
 
-class AnnualPlanSerializer(serializers.ModelSerializer):
+class AnnualPlanSerializer(text.ModelSerializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100)
 
     class Meta:
@@ -136,12 +139,14 @@ class ProjectDetailSerializer(ProjectListSerializer):
         ]
 
 
-class ProjectWriteSerializer(serializers.ModelSerializer):
+class ProjectWriteSerializer(text.ModelSerializer):
     """What a client may set on a key project; the stage moves only by transitions."""
 
     annual_plans = AnnualPlanSerializer(many=True, required=False)
     version = serializers.IntegerField(
         required=False,
+        min_value=1,
+        max_value=2**31 - 1,
         help_text=_(
             "The version you read; when given, a change made meanwhile by someone else is refused with 409."
         ),
@@ -193,11 +198,13 @@ def _transition_names(model):
     return sorted({t.name for t in field.get_all_transitions(model)})
 
 
-class TransitionRequestSerializer(serializers.Serializer):
+class TransitionRequestSerializer(text.Serializer):
     transition = serializers.ChoiceField(choices=[])
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     version = serializers.IntegerField(
         required=False,
+        min_value=1,
+        max_value=2**31 - 1,
         help_text=_(
             "The version you read; when given, a change made meanwhile by someone else is refused with 409."
         ),
@@ -230,7 +237,7 @@ class BlockerTransitionSerializer(TransitionRequestSerializer):
     fields_by_transition = BLOCKER_TRANSITION_FIELDS
 
 
-class PreworkItemSerializer(serializers.ModelSerializer):
+class PreworkItemSerializer(text.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     approving_unit_name = serializers.CharField(source="approving_unit.name", read_only=True)
@@ -264,13 +271,13 @@ class PreworkItemSerializer(serializers.ModelSerializer):
 
 
 class PreworkItemUpdateSerializer(PreworkItemSerializer):
-    version = serializers.IntegerField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
     class Meta(PreworkItemSerializer.Meta):
         read_only_fields = ["project", "state", "waiver_reason"]
 
 
-class BlockerSerializer(serializers.ModelSerializer):
+class BlockerSerializer(text.ModelSerializer):
     category_display = serializers.CharField(source="get_category_display", read_only=True)
     state_display = serializers.CharField(source="get_state_display", read_only=True)
     project_code = serializers.CharField(source="project.code", read_only=True)
@@ -319,7 +326,7 @@ class BlockerSerializer(serializers.ModelSerializer):
 
 
 class BlockerUpdateSerializer(BlockerSerializer):
-    version = serializers.IntegerField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
     class Meta(BlockerSerializer.Meta):
         read_only_fields = [*BlockerSerializer.Meta.read_only_fields, "project"]
@@ -352,3 +359,20 @@ class AuditEventSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField())
     def get_object_type(self, event):
         return ContentType.objects.get_for_id(event.content_type_id).model
+
+
+class TokenRequestSerializer(text.PlainTextMixin, AuthTokenSerializer):
+    """A user name and password for an API token, bounded before they reach the authentication
+    backends: a failed attempt is recorded with its user name, in a column of the user name's
+    length."""
+
+    username = serializers.CharField(
+        label=_("Username"), write_only=True, max_length=User._meta.get_field("username").max_length
+    )
+    password = serializers.CharField(
+        label=_("Password"),
+        style={"input_type": "password"},
+        trim_whitespace=False,
+        write_only=True,
+        max_length=4096,
+    )

@@ -5,7 +5,6 @@
 
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from notifications import api as notification_api
 
@@ -23,6 +22,6 @@ ROUTES = [
 PATHS = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
-    path("auth/token/", obtain_auth_token, name="token"),
+    path("auth/token/", views.TokenView.as_view(), name="token"),
     path("notifications/preferences/", notification_api.PreferenceView.as_view(), name="notification-preferences"),
 ]

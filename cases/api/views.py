@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework import permissions as drf_permissions
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -43,6 +44,13 @@ def _transition_fields(serializer):
     """The extra inputs the chosen transition takes, from a validated transition request."""
     allowed = getattr(serializer, "fields_by_transition", {}).get(serializer.validated_data["transition"], set())
     return {k: v for k, v in serializer.validated_data.items() if k in allowed}
+
+
+class TokenView(ObtainAuthToken):
+    """An API token for a user name and password, which are checked for length and control
+    characters first (``s.TokenRequestSerializer``)."""
+
+    serializer_class = s.TokenRequestSerializer
 
 
 @extend_schema_view(

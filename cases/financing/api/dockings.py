@@ -23,6 +23,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
+from cases.api import text
 from cases.models import KeyProject, Role, Unit, UnitKind
 
 from .. import permissions, services
@@ -172,11 +173,11 @@ class DockingDetailSerializer(DockingSerializer):
         return TrailEventSerializer(self._trail(docking), many=True).data
 
 
-class InterestSerializer(serializers.Serializer):
+class InterestSerializer(text.Serializer):
     need = serializers.PrimaryKeyRelatedField(queryset=FinancingNeed.objects.filter(state=NeedState.PUBLISHED))
 
 
-class RecommendSerializer(serializers.Serializer):
+class RecommendSerializer(text.Serializer):
     need = serializers.PrimaryKeyRelatedField(queryset=FinancingNeed.objects.all())
     product = serializers.PrimaryKeyRelatedField(queryset=FinancialProduct.objects.all(), required=False)
     institution = serializers.PrimaryKeyRelatedField(
@@ -347,7 +348,7 @@ class EventDetailSerializer(EventSerializer):
         read_only_fields = fields
 
 
-class EventWriteSerializer(serializers.ModelSerializer):
+class EventWriteSerializer(text.ModelSerializer):
     projects = serializers.PrimaryKeyRelatedField(queryset=KeyProject.objects.all(), many=True, required=False)
     organiser = serializers.PrimaryKeyRelatedField(
         queryset=Unit.objects.exclude(kind__in=[UnitKind.INSTITUTION, UnitKind.ENTERPRISE]),
@@ -355,7 +356,10 @@ class EventWriteSerializer(serializers.ModelSerializer):
         allow_null=True,
     )
     version = serializers.IntegerField(
-        required=False, help_text=_("The version you read; a change made meanwhile by someone else is refused with 409.")
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text=_("The version you read; a change made meanwhile by someone else is refused with 409."),
     )
 
     class Meta:
@@ -363,27 +367,27 @@ class EventWriteSerializer(serializers.ModelSerializer):
         fields = ["title", "kind", "chain", "starts_at", "ends_at", "place", "organiser", "summary", "projects", "version"]
 
 
-class InviteSerializer(serializers.Serializer):
+class InviteSerializer(text.Serializer):
     institutions = serializers.PrimaryKeyRelatedField(
         queryset=Unit.objects.filter(kind=UnitKind.INSTITUTION), many=True, allow_empty=False
     )
-    version = serializers.IntegerField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
 
-class AttendanceSerializer(serializers.Serializer):
+class AttendanceSerializer(text.Serializer):
     attended = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(kind=UnitKind.INSTITUTION), many=True)
-    version = serializers.IntegerField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
 
-class SigningSerializer(serializers.Serializer):
+class SigningSerializer(text.Serializer):
     need = serializers.PrimaryKeyRelatedField(queryset=FinancingNeed.objects.all())
     institution = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(kind=UnitKind.INSTITUTION))
     amount = serializers.DecimalField(max_digits=16, decimal_places=2, min_value=0, help_text=_("Yuan."))
 
 
-class CloseSerializer(serializers.Serializer):
+class CloseSerializer(text.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
-    version = serializers.IntegerField(required=False)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
 
 
 class SuggestionSerializer(serializers.ModelSerializer):

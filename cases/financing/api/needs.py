@@ -23,6 +23,7 @@ from rest_framework import permissions as drf_permissions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from cases.api import text
 from cases.models import Industry, KeyProject, Stage, Unit, UnitKind
 
 from .. import matching, permissions, selectors, services
@@ -158,7 +159,7 @@ class NeedFitSerializer(NeedSerializer):
         return need.kept_score is not None
 
 
-class NeedCreateSerializer(serializers.ModelSerializer):
+class NeedCreateSerializer(text.ModelSerializer):
     project = IdField(queryset=KeyProject.objects.none())
 
     class Meta:
@@ -172,7 +173,7 @@ class NeedCreateSerializer(serializers.ModelSerializer):
             self.fields["project"].queryset = KeyProject.objects.filter(permissions.project_scope(request.user))
 
 
-class NeedUpdateSerializer(serializers.ModelSerializer):
+class NeedUpdateSerializer(text.ModelSerializer):
     version = serializers.IntegerField(min_value=1, max_value=2**31 - 1, help_text="The version you last read.")
 
     class Meta:
@@ -180,7 +181,7 @@ class NeedUpdateSerializer(serializers.ModelSerializer):
         fields = ["amount", "financing_type", "purpose", "term_months", "deadline", "collateral", "version"]
 
 
-class NeedTransitionSerializer(serializers.Serializer):
+class NeedTransitionSerializer(text.Serializer):
     transition = serializers.ChoiceField(choices=NEED_TRANSITION_CHOICES)
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
@@ -387,7 +388,7 @@ class ProductSerializer(serializers.ModelSerializer):
         return sorted(unit.pk for unit in product.regions.all())
 
 
-class ProductWriteSerializer(serializers.ModelSerializer):
+class ProductWriteSerializer(text.ModelSerializer):
     institution = IdField(queryset=Unit.objects.filter(kind=UnitKind.INSTITUTION))
     industries = serializers.ListField(
         child=serializers.ChoiceField(choices=Industry.choices), required=False, max_length=len(Industry.choices)
@@ -431,7 +432,7 @@ class ProductWriteSerializer(serializers.ModelSerializer):
         }
 
 
-class DeactivateSerializer(serializers.Serializer):
+class DeactivateSerializer(text.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 

@@ -6,6 +6,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.api import text
+
 from .. import clocks, selectors, services, steps
 from ..calendar import WorkingCalendar
 
@@ -233,7 +235,7 @@ class TaskDetailSerializer(TaskSerializer):
         return describe_form(step.form_class, **steps.form_kwargs(task))
 
 
-class PauseSerializer(serializers.Serializer):
+class PauseSerializer(text.Serializer):
     reason = serializers.CharField(max_length=300)
 
 

@@ -13,6 +13,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.api import text
 from cases.models import KeyProject
 from workflow.engine.api.serializers import ProjectRefSerializer, RefSerializer
 from workflow.engine.api.views import CoordinationAccess
@@ -65,7 +66,7 @@ class BulletinSerializer(serializers.Serializer):
     scores = UnitScoreSerializer(many=True, source="ordered_scores")
 
 
-class ComputeSerializer(serializers.Serializer):
+class ComputeSerializer(text.Serializer):
     month = serializers.RegexField(MONTH_PATTERN, help_text="YYYY-MM, a month that has begun.")
 
     def validate_month(self, value):

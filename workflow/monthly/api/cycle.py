@@ -26,6 +26,7 @@ from viewflow.workflow.exceptions import FlowLockFailed
 from cases import permissions as case_permissions
 from cases import services as case_services
 from cases import uploads
+from cases.api import text
 from cases.models import BlockerCategory
 from workflow.engine import services as engine_services
 from workflow.engine.api.views import ERRORS, CoordinationAccess
@@ -52,6 +53,14 @@ class MonthField(serializers.RegexField):
         return month
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-10"})
+class MonthOutField(serializers.DateField):
+    """A month as the API writes it, YYYY-MM (its schema says so, not "a date")."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m", **kwargs)
+
+
 class CycleRunSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
@@ -68,7 +77,7 @@ class CycleStepSerializer(serializers.Serializer):
     run = CycleRunSerializer(allow_null=True)
 
 
-class RunStepSerializer(serializers.Serializer):
+class RunStepSerializer(text.Serializer):
     step = serializers.ChoiceField(choices=CycleStep.Kind.choices)
     month = MonthField()
 
@@ -137,7 +146,7 @@ class ReportSerializer(serializers.ModelSerializer):
     project_code = serializers.CharField(source="project.code")
     project_name = serializers.CharField(source="project.name")
     unit_name = serializers.CharField(source="unit.name")
-    month = serializers.DateField(format="%Y-%m")
+    month = MonthOutField()
     on_time = serializers.SerializerMethodField()
 
     class Meta:
@@ -162,13 +171,13 @@ class ReportDetailSerializer(ReportSerializer):
         fields = [*ReportSerializer.Meta.fields, "attachments", "raised_blockers"]
 
 
-class BlockerRowSerializer(serializers.Serializer):
+class BlockerRowSerializer(text.Serializer):
     title = serializers.CharField(max_length=200)
     category = serializers.ChoiceField(choices=BlockerCategory.choices, default=BlockerCategory.OTHER)
     description = serializers.CharField(required=False, allow_blank=True)
 
 
-class ReportSubmitSerializer(serializers.Serializer):
+class ReportSubmitSerializer(text.Serializer):
     investment_month = serializers.DecimalField(max_digits=16, decimal_places=2)
     progress_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     progress_back_reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
@@ -182,16 +191,16 @@ class ReportSubmitSerializer(serializers.Serializer):
     )
 
 
-class ReportReviewSerializer(serializers.Serializer):
+class ReportReviewSerializer(text.Serializer):
     accepted = serializers.BooleanField()
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class OpenReportsSerializer(serializers.Serializer):
+class OpenReportsSerializer(text.Serializer):
     month = MonthField(help_text="YYYY-MM, the month reported on.")
 
 
-class AcceptReportsSerializer(serializers.Serializer):
+class AcceptReportsSerializer(text.Serializer):
     """Either ``reports`` or ``month`` (with ``unit`` if you like): the reports to accept."""
 
     reports = serializers.ListField(
@@ -226,7 +235,7 @@ class SkippedReportSerializer(serializers.Serializer):
 
 class ReportAcceptanceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    month = serializers.DateField(format="%Y-%m", allow_null=True, help_text="Empty when the reports are of several months.")
+    month = MonthOutField(allow_null=True, help_text="Empty when the reports are of several months.")
     requested_at = serializers.DateTimeField()
     status = serializers.SerializerMethodField(help_text="running, done, or stalled (the rest was lost: accept it again).")
     total = serializers.IntegerField()

@@ -15,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from cases import permissions as case_permissions
+from cases.api import text
 from workflow.engine.api.serializers import ProjectRefSerializer
 from workflow.engine.api.views import ERRORS, CoordinationAccess
 from workflow.engine.models import TaskClock
@@ -59,7 +60,7 @@ class LightSerializer(serializers.Serializer):
         ]
 
 
-class ComputeLightsSerializer(serializers.Serializer):
+class ComputeLightsSerializer(text.Serializer):
     month = serializers.RegexField(r"^\d{4}-(0[1-9]|1[0-2])$", help_text="YYYY-MM, a month that has begun.")
 
     def validate_month(self, value):

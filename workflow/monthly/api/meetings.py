@@ -14,6 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from cases import permissions as case_permissions
+from cases.api import text
 from cases.models import KeyProject, Person, Unit
 from workflow.engine.api.serializers import ProjectRefSerializer, RefSerializer
 
@@ -182,7 +183,7 @@ class MeetingDetailSerializer(MeetingSerializer):
 # Inputs
 
 
-class DraftSerializer(serializers.Serializer):
+class DraftSerializer(text.Serializer):
     month = serializers.RegexField(
         r"^\d{4}-(0[1-9]|1[0-2])$", help_text="YYYY-MM: the month the meeting reviews, a month that has begun."
     )
@@ -194,7 +195,7 @@ class DraftSerializer(serializers.Serializer):
         return month
 
 
-class VersionSerializer(serializers.Serializer):
+class VersionSerializer(text.Serializer):
     version = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, help_text="The meeting's version as you last read it."
     )
@@ -245,12 +246,12 @@ class DetailsSerializer(VersionSerializer):
     attending_units = IdField(queryset=_government_units(), many=True, required=False)
 
 
-class ItemMinutesSerializer(serializers.Serializer):
+class ItemMinutesSerializer(text.Serializer):
     item = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     text = serializers.CharField(allow_blank=True, max_length=10000)
 
 
-class DecisionInputSerializer(serializers.Serializer):
+class DecisionInputSerializer(text.Serializer):
     text = serializers.CharField(max_length=300)
     owner = IdField(queryset=_government_people())
     unit = IdField(queryset=_government_units(), allow_null=True, required=False, help_text="The owner's unit when absent.")
