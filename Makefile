@@ -36,12 +36,13 @@ install-test: $(VENV)/.installed-test
 run: install
 	PORT=$(PORT) bin/run-embedded
 
-## make test: the layers' contracts, then the whole suite on SQLite, then on PostgreSQL when it is reachable (required under CI=true).
+## make test: the layers' contracts, then the whole suite on SQLite, then on PostgreSQL when it is reachable (required under CI=true);
+## the long security sweeps (marker once) run in the PostgreSQL pass, or on SQLite when PostgreSQL is unreachable.
 test: install-test
 	@echo "== The layers (import-linter's contracts in pyproject.toml) =="
 	$(VENV)/bin/lint-imports
 	@echo "== The suite on SQLite, the embedded database =="
-	DATABASE_URL=sqlite://:memory: $(PYTEST) -n 2 -m "not postgres and not e2e"
+	DATABASE_URL=sqlite://:memory: $(PYTEST) -n 2 -m "not postgres and not e2e and not once"
 	@echo "== The browser journeys on SQLite (Chromium) =="
 	DATABASE_URL=sqlite://:memory: $(PYTEST) -m "e2e and not postgres"
 	@echo "== The suite on PostgreSQL at $(PG_TEST_URL) =="
@@ -51,7 +52,7 @@ test: install-test
 		echo "PostgreSQL is not reachable at $(PG_TEST_URL), and CI=true requires it."; exit 1; \
 	else \
 		echo "PostgreSQL is not reachable at $(PG_TEST_URL): its tests are skipped (see the reasons below)."; \
-		DATABASE_URL=sqlite://:memory: $(PYTEST) -m postgres; \
+		DATABASE_URL=sqlite://:memory: $(PYTEST) -n 2 -m "postgres or (once and not e2e)"; \
 	fi
 
 ## make messages: extract the strings to translate and compile the catalog after editing it.
