@@ -9,6 +9,9 @@ from .models import IdentitySource
 
 # Attributes no mapping should read.
 HIDDEN_ATTRIBUTES = {"userpassword"}
+# A directory user's account is named apart from the local ones ("bank", "admin", an outsider's),
+# so that a directory entry of that name never signs into a local account.
+PREFIX = "ldap-"
 
 
 def directory_claims(ldap_user, *, with_groups):
@@ -26,6 +29,12 @@ def directory_claims(ldap_user, *, with_groups):
 
 class OfficeDirectoryBackend(LDAPBackend):
     """django-auth-ldap's backend; a directory user who matches no mapping has no unit."""
+
+    def ldap_to_django_username(self, username):
+        return f"{PREFIX}{username}"
+
+    def django_to_ldap_username(self, username):
+        return username.removeprefix(PREFIX)
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         self.request = request

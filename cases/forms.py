@@ -128,6 +128,22 @@ class WanField(forms.DecimalField):
         return (value * TEN_THOUSAND).quantize(Decimal("0.01"))
 
 
+class GuardedForm(forms.Form):
+    """The site's forms: their text follows the site's rule (``guard_form_fields``)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        guard_form_fields(self)
+
+
+class GuardedModelForm(forms.ModelForm):
+    """The site's model forms (the admin's are Django's): their text follows the site's rule."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        guard_form_fields(self)
+
+
 class ServiceForm(forms.ModelForm):
     """A model form that never writes: its cleaned data goes to a service.
 
@@ -417,7 +433,7 @@ class TransitionForm(forms.Form):
         guard_form_fields(self)
 
 
-class ImportForm(forms.Form):
+class ImportForm(GuardedForm):
     file = forms.FileField(
         label=_("Excel file (.xlsx)"),
         help_text=_("Fill in the template; the first sheet is read."),

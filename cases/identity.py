@@ -4,13 +4,13 @@ of the unified identity (OpenID Connect, through mozilla-django-oidc) or of the 
 
 import hashlib
 import logging
+import time
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.db import transaction
-from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import path
@@ -36,6 +36,8 @@ REFUSED = _(
     "Ask the project office to map your account."
 )
 
+
+CLOCK_SKEW_SECONDS = 60  # how far the provider's clock may be ahead of ours
 
 # What a sign-on may change on a person, recorded in the audit trail.
 AUDITED = ["unit", "role", "rank", "name"]
@@ -68,28 +70,20 @@ def mapping_for(*, source, claims):
 @transaction.atomic
 def person_sign_on(*, user, source: str, claims: dict, name: str) -> Person | None:
     """Give ``user`` the unit, role and rank of the first mapping their ``claims`` match, at every
-    sign-on, so that someone who moved is moved; None when no row matches, and then their person
-    record, if any, is removed. Refuses the sign-on (``SignOnRefused``) when that record cannot
-    go because their history (tasks, interviews, meetings) refers to it."""
+    sign-on, so that someone who moved is moved; None when no row matches someone without a
+    person yet (they sign in with no unit). Refuses the sign-on (``SignOnRefused``) of someone
+    with a person whom no row matches any more: their person and its history stay as they were."""
     claims = {str(key).casefold(): value for key, value in claims.items()}
     row = mapping_for(source=source, claims=claims)
     person = Person.objects.filter(user=user).select_for_update(of=("self",)).first()
     reason = _("Single sign-on (%(source)s)") % {"source": IdentitySource(source).label}
     if row is None:
         if person is not None:
-            before, pk = snapshot(person, AUDITED), person.pk
-            try:
-                with transaction.atomic():
-                    person.delete()
-            except (ProtectedError, RestrictedError) as exc:
-                log.warning("sign-on of %s refused: no mapping matches, and their history keeps their person", user)
-                raise SignOnRefused(REFUSED) from exc
-            person.pk = pk  # the removed record, named in the trail
-            audit_record(
-                actor=user, instance=person, action=AuditAction.UPDATED, reason=reason,
-                changes={field: [value, None] for field, value in before.items()},
-            )
-            log.info("sign-on of %s matches no mapping: their person record is removed", user)
+            # Someone who had a unit and a role matches no row any more (moved out of every mapped
+            # group, or the provider left the claim out): refused, their person and its history
+            # kept, until the project office maps them again.
+            log.warning("sign-on of %s refused: they have a person and no mapping matches", user)
+            raise SignOnRefused(REFUSED)
         return None
     name = (name or user.get_full_name() or user.username)[: Person._meta.get_field("name").max_length]
     wanted = {"unit": row.unit, "role": row.role, "rank": row.rank, "name": name}
@@ -144,6 +138,24 @@ class UnifiedIdentityBackend(OIDCAuthenticationBackend):
 
     def verify_claims(self, claims):
         return bool(claims.get("sub"))
+
+    def verify_token(self, token, **kwargs):
+        """mozilla-django-oidc checks the signature and the nonce; an ID token must also come from
+        the configured issuer, be meant for this site (audience, authorised party) and not have
+        expired (OpenID Connect Core 3.1.3.7)."""
+        payload = super().verify_token(token, **kwargs)
+        client_id = self.get_settings("OIDC_RP_CLIENT_ID")
+        audience = payload.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        if payload.get("iss") != self.get_settings("OIDC_OP_ISSUER"):
+            raise SuspiciousOperation("The ID token's issuer is not the configured provider.")
+        if client_id not in audiences or (len(audiences) > 1 and payload.get("azp") != client_id):
+            raise SuspiciousOperation("The ID token is not meant for this site.")
+        if "azp" in payload and payload["azp"] != client_id:
+            raise SuspiciousOperation("The ID token was issued to another party.")
+        if not isinstance(payload.get("exp"), int | float) or payload["exp"] < time.time() - CLOCK_SKEW_SECONDS:
+            raise SuspiciousOperation("The ID token has expired.")
+        return payload
 
     def filter_users_by_claims(self, claims):
         return self.UserModel.objects.filter(username=oidc_username(claims["sub"]))

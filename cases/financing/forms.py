@@ -4,13 +4,13 @@ a docking's steps ask for (registered with the case core's transition forms at s
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms import ask_on_transition
+from cases.forms import GuardedForm, ask_on_transition
 from cases.models import Unit, UnitKind
 
 from .models import Docking
 
 
-class DockingForm(forms.Form):
+class DockingForm(GuardedForm):
     institution = forms.ModelChoiceField(
         label=_("Institution"), queryset=Unit.objects.filter(kind=UnitKind.INSTITUTION)
     )

@@ -20,6 +20,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django import forms as django_forms
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -651,3 +652,45 @@ def test_the_login_form_refuses_bad_values_in_words_and_changes_nothing(field, v
         assert str(escape(message)) in html or message in html
     assert "<script>alert(1)" not in html
     assert counts == {model.__name__: model.objects.count() for model in COUNTED}
+
+
+def _site_form_classes():
+    """Every form class the site defines in cases and workflow (their modules imported)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import cases
+    import workflow
+
+    found = {}
+    for package in (cases, workflow):
+        for module_info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+            if ".migrations" in module_info.name or module_info.name.endswith(".directory"):
+                continue  # migrations; the directory's backend needs the optional python-ldap
+            module = importlib.import_module(module_info.name)
+            for _name, cls in inspect.getmembers(module, inspect.isclass):
+                if issubclass(cls, django_forms.BaseForm) and cls.__module__ == module.__name__:
+                    found[f"{cls.__module__}.{cls.__qualname__}"] = cls
+    return found
+
+
+def test_every_form_of_the_site_holds_its_text_to_the_rule():
+    from cases.forms import GuardedForm, GuardedModelForm, ServiceForm, TransitionForm
+
+    forms_found = _site_form_classes()
+    unguarded = sorted(
+        name for name, cls in forms_found.items()
+        if not issubclass(cls, (GuardedForm, GuardedModelForm, ServiceForm, TransitionForm))
+    )
+    assert len(forms_found) >= 40
+    assert unguarded == []
+
+
+def test_a_guarded_form_refuses_control_characters_and_endless_text(db):
+    from workflow.coordination.forms import TextForm
+
+    for bad in ("用地\u202e指标", "铃\x07声", "长" * 10_001):
+        form = TextForm(data={"text": bad})
+        assert not form.is_valid() and "text" in form.errors
+    assert TextForm(data={"text": "用地指标\n不足\t待协调"}).is_valid()

@@ -28,6 +28,8 @@ DIRECTORY = {
     "zhangwei": ("张伟", "zhangwei-directory-pw", ["park-staff"]),
     "wangfang": ("王芳", "wangfang-directory-pw", ["park-staff", "park-heads"]),
     "liqiang": ("李强", "liqiang-directory-pw", []),
+    # the same name as a local account of the organisation (its head), a different person
+    "head": ("何冬", "head-directory-pw", ["park-staff"]),
 }
 GROUPS = ["park-staff", "park-heads"]
 
@@ -170,7 +172,7 @@ def test_while_off_a_directory_password_signs_nobody_in(directory, settings, map
     response = log_in(client, "zhangwei", DIRECTORY["zhangwei"][1])
     assert response.status_code == 200
     assert signed_in_user(client) is None
-    assert not User.objects.filter(username="zhangwei").exists()
+    assert not User.objects.filter(username="ldap-zhangwei").exists()
 
 
 def test_sign_on_turned_on_puts_the_directory_after_axes(ldap_on, default_backends):
@@ -185,7 +187,7 @@ def test_a_directory_password_signs_in_and_the_group_gives_unit_and_role(ldap_on
     response = log_in(client, "zhangwei", DIRECTORY["zhangwei"][1])
     assert response.status_code == 302
     user = signed_in_user(client)
-    assert user.username == "zhangwei"
+    assert user.username == "ldap-zhangwei"
     assert user.email == "zhangwei@office.example"
     assert not user.has_usable_password()  # the directory keeps the password
     person = Person.objects.get(user=user)
@@ -196,7 +198,7 @@ def test_a_directory_password_signs_in_and_the_group_gives_unit_and_role(ldap_on
 def test_of_several_matching_groups_the_lowest_priority_decides(ldap_on, mappings, org):
     client = Client()
     assert log_in(client, "wangfang", DIRECTORY["wangfang"][1]).status_code == 302
-    person = Person.objects.get(user__username="wangfang")
+    person = Person.objects.get(user__username="ldap-wangfang")
     assert (person.unit, person.role, person.rank) == (org.park, Role.UNIT_HEAD, "unit_chief")
 
 
@@ -204,8 +206,8 @@ def test_a_directory_user_in_no_mapped_group_is_signed_in_with_no_unit_and_told(
     client = Client()
     response = log_in(client, "liqiang", DIRECTORY["liqiang"][1])
     assert response.status_code == 302
-    assert signed_in_user(client).username == "liqiang"
-    assert not Person.objects.filter(user__username="liqiang").exists()
+    assert signed_in_user(client).username == "ldap-liqiang"
+    assert not Person.objects.filter(user__username="ldap-liqiang").exists()
     home = client.get("/")
     assert home.status_code == 200
     assert str(UNMAPPED) in home.content.decode()
@@ -218,43 +220,50 @@ def test_a_later_sign_in_moves_someone_whose_group_now_maps_elsewhere(ldap_on, m
     mappings["staff"].save()
     client.logout()
     assert log_in(client, "zhangwei", DIRECTORY["zhangwei"][1]).status_code == 302
-    person = Person.objects.get(user__username="zhangwei")
+    person = Person.objects.get(user__username="ldap-zhangwei")
     assert person.unit == org.department
-    assert User.objects.filter(username="zhangwei").count() == 1
+    assert User.objects.filter(username="ldap-zhangwei").count() == 1
     # the trail: created at the first sign-in, moved at the second, by the person signing in
     trail = AuditEvent.objects.filter(object_id=str(person.pk), content_type__model="person").order_by("pk")
     assert [(event.action, event.actor.username) for event in trail] == [
-        (AuditAction.CREATED, "zhangwei"), (AuditAction.UPDATED, "zhangwei")
+        (AuditAction.CREATED, "ldap-zhangwei"), (AuditAction.UPDATED, "ldap-zhangwei")
     ]
     assert trail[1].changes == {"unit": [org.park.pk, org.department.pk]}
     assert trail[1].reason == "Single sign-on (Office directory (LDAP))"
 
 
-def test_someone_no_longer_mapped_loses_their_person_at_the_next_sign_in(ldap_on, mappings):
+@pytest.mark.parametrize("with_history", [False, True])
+def test_someone_no_longer_mapped_is_refused_and_keeps_their_person(ldap_on, mappings, org, with_history):
     client = Client()
     assert log_in(client, "zhangwei", DIRECTORY["zhangwei"][1]).status_code == 302
-    assert Person.objects.filter(user__username="zhangwei").exists()
-    person = Person.objects.get(user__username="zhangwei")
-    mappings["staff"].delete()
-    client.logout()
-    assert log_in(client, "zhangwei", DIRECTORY["zhangwei"][1]).status_code == 302
-    assert not Person.objects.filter(user__username="zhangwei").exists()
-    removed = AuditEvent.objects.filter(object_id=str(person.pk), content_type__model="person").order_by("pk").last()
-    assert removed.changes["unit"] == [person.unit_id, None] and removed.changes["role"] == [person.role, None]
-
-
-def test_someone_no_longer_mapped_whose_history_keeps_their_person_is_refused(ldap_on, mappings, org):
-    client = Client()
-    assert log_in(client, "zhangwei", DIRECTORY["zhangwei"][1]).status_code == 302
-    person = Person.objects.get(user__username="zhangwei")
-    KeyProjectFactory(code="2026-GX-0099", lead_unit=org.park, responsible_leader=person)
+    person = Person.objects.get(user__username="ldap-zhangwei")
+    if with_history:
+        KeyProjectFactory(code="2026-GX-0099", lead_unit=org.park, responsible_leader=person)
+    trail = AuditEvent.objects.count()
     mappings["staff"].delete()
     client.logout()
     response = log_in(client, "zhangwei", DIRECTORY["zhangwei"][1])
     assert response.status_code == 200
     assert signed_in_user(client) is None
     assert str(REFUSED) in response.content.decode()
-    assert Person.objects.get(pk=person.pk).unit == org.park
+    kept = Person.objects.get(pk=person.pk)
+    assert (kept.unit, kept.role) == (org.park, Role.UNIT_STAFF)
+    assert AuditEvent.objects.count() == trail
+
+
+def test_a_directory_entry_named_as_a_local_account_never_signs_into_it(ldap_on, mappings, org):
+    # The directory's "head" signs in as its own account, not as the organisation's head
+    client = Client()
+    assert log_in(client, "head", DIRECTORY["head"][1]).status_code == 302
+    user = signed_in_user(client)
+    assert user != org.head.user and user.username == "ldap-head"
+    assert Person.objects.get(user=user).name == "何冬"
+    head = Person.objects.get(pk=org.head.pk)
+    assert (head.user, head.unit, head.role, head.name) == (org.head.user, org.head.unit, org.head.role, org.head.name)
+    # and the local head still logs in with the local password, as the local head
+    other = Client()
+    assert log_in(other, "head", PASSWORD).status_code == 302
+    assert signed_in_user(other) == org.head.user
 
 
 def test_a_wrong_directory_password_fails_and_counts_toward_the_lockout(ldap_on, mappings):

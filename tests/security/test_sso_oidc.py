@@ -70,6 +70,7 @@ def oidc_on(provider, settings, monkeypatch, default_backends):
         "OIDC_OP_TOKEN_ENDPOINT": f"{provider}/token",
         "OIDC_OP_USER_ENDPOINT": f"{provider}/userinfo",
         "OIDC_OP_JWKS_ENDPOINT": f"{provider}/jwks",
+        "OIDC_OP_ISSUER": provider,
         "OIDC_RP_SCOPES": "openid email profile org",
     }.items():
         monkeypatch.setenv(name, value)
@@ -257,3 +258,41 @@ def test_turned_on_without_its_settings_it_names_what_is_missing(monkeypatch):
     monkeypatch.setenv("OIDC_RP_CLIENT_ID", CLIENT_ID)
     with pytest.raises(ImproperlyConfigured, match="OIDC_RP_CLIENT_SECRET, OIDC_OP_AUTHORIZATION_ENDPOINT"):
         sso_settings(environ.Env(), ["axes.backends.AxesStandaloneBackend"])
+
+
+@needs_provider
+def test_an_id_token_from_another_issuer_is_refused(oidc_on, org, staff_mapping, settings):
+    client = Client()
+    back = Browser(oidc_on).sign_in(client, "zhangsan")
+    # The provider signed a token with its own issuer; the site now expects another provider's.
+    settings.OIDC_OP_ISSUER = "https://another-provider.example"
+    response = client.get(back, follow=True)
+    assert response.redirect_chain[0] == ("/accounts/login/", 302)
+    assert str(FAILED) in response.content.decode()
+    assert signed_in_user(client) is None
+    assert not sso_users().exists()
+
+
+def test_an_id_token_expired_or_for_another_party_is_refused(settings, monkeypatch):
+    from django.core.exceptions import SuspiciousOperation
+    from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+
+    from cases import identity
+
+    settings.OIDC_RP_CLIENT_ID, settings.OIDC_OP_ISSUER = "kp", "https://op.example"
+    fresh = {"iss": "https://op.example", "aud": "kp", "sub": "1", "exp": time.time() + 300}
+    backend = identity.UnifiedIdentityBackend.__new__(identity.UnifiedIdentityBackend)
+    for payload, refused in [
+        (fresh, False),
+        ({**fresh, "exp": time.time() - 3600}, True),
+        ({**fresh, "aud": ["kp", "other"]}, True),  # several audiences and no authorised party
+        ({**fresh, "aud": ["kp", "other"], "azp": "kp"}, False),
+        ({**fresh, "azp": "other"}, True),
+        ({k: v for k, v in fresh.items() if k != "exp"}, True),
+    ]:
+        monkeypatch.setattr(OIDCAuthenticationBackend, "verify_token", lambda self, token, payload=payload, **kw: payload)
+        if refused:
+            with pytest.raises(SuspiciousOperation):
+                backend.verify_token("token")
+        else:
+            assert backend.verify_token("token") == payload

@@ -547,3 +547,28 @@ def test_the_import_refuses_a_file_that_is_not_an_xlsx_by_content(org, as_user, 
     assert response.status_code == 200
     assert "list.xlsx is not an Excel workbook (.xlsx) by its content" in response.content.decode()
     assert KeyProject.objects.count() == before
+
+
+def test_a_returned_report_sent_again_keeps_at_most_ten_files_in_all(org, opened, media, django_capture_on_commit_callbacks):
+    first = [upload(f"first-{n}.png", image("PNG")) for n in range(6)]
+    with django_capture_on_commit_callbacks(execute=True):
+        reports.report_submit(task=write_task(opened), user=org.head.user, data=GOOD, files=first)
+        review = selectors.open_task_of(MonthlyReport.objects.get(pk=opened.pk), "review")
+        reports.report_review(task=review, user=org.secretariat.user, accepted=False, reason="照片不清晰")
+
+    with pytest.raises(ValidationError) as refused:
+        reports.report_submit(
+            task=write_task(opened), user=org.head.user, data=GOOD,
+            files=[upload(f"again-{n}.png", image("PNG")) for n in range(5)],
+        )
+    assert refused.value.message_dict["attachments"] == [
+        "A report keeps at most 10 photos and files; it has 6 already, and you chose 5."
+    ]
+    assert MonthlyReport.objects.get(pk=opened.pk).attachments.count() == 6
+
+    with django_capture_on_commit_callbacks(execute=True):
+        reports.report_submit(
+            task=write_task(opened), user=org.head.user, data=GOOD,
+            files=[upload(f"again-{n}.png", image("PNG")) for n in range(4)],
+        )
+    assert MonthlyReport.objects.get(pk=opened.pk).attachments.count() == 10

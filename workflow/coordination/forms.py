@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from cases.forms import GuardedForm
 from cases.models import BLOCKER_OPEN, Blocker, Person, Role, Unit
 from workflow.engine.calendar import WorkingCalendar
 from workflow.engine.forms import WORKING_DAYS, government_units
@@ -14,7 +15,7 @@ from . import orders
 from .models import SupervisionOrder
 
 
-class BlockerTriageForm(forms.Form):
+class BlockerTriageForm(GuardedForm):
     class Decision:
         ASSIGN = "assign"
         MERGE = "merge"
@@ -62,15 +63,15 @@ class BlockerTriageForm(forms.Form):
         return data
 
 
-class TextForm(forms.Form):
+class TextForm(GuardedForm):
     text = forms.CharField(label=_("Your unit's input"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(GuardedForm):
     resolution = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(GuardedForm):
     decision = forms.ChoiceField(
         label=_("Decision"),
         choices=[("close_out", _("Verified: close it out")), ("send_back", _("Not resolved: send it back"))],
@@ -86,7 +87,7 @@ class VerifyForm(forms.Form):
         return data
 
 
-class PreworkApproveForm(forms.Form):
+class PreworkApproveForm(GuardedForm):
     decision = forms.ChoiceField(
         label=_("Decision"),
         choices=[("complete", _("Approved (done)")), ("waive", _("Waived (secretariat)"))],
@@ -106,12 +107,12 @@ class PreworkApproveForm(forms.Form):
         return data
 
 
-class OrderAnswerForm(forms.Form):
+class OrderAnswerForm(GuardedForm):
     plan = forms.CharField(label=_("Rectification plan"), widget=forms.Textarea(attrs={"rows": 5}))
     fixed_by = forms.DateField(label=_("To be fixed by"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
-class OrderEvaluateForm(forms.Form):
+class OrderEvaluateForm(GuardedForm):
     accepted = forms.TypedChoiceField(
         label=_("Decision"),
         choices=[("1", _("Accept the plan and close the order")), ("0", _("Reject it and reissue more urgently"))],
@@ -122,7 +123,7 @@ class OrderEvaluateForm(forms.Form):
     evaluation = forms.CharField(label=_("Evaluation"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class InterviewDecideForm(forms.Form):
+class InterviewDecideForm(GuardedForm):
     approved = forms.TypedChoiceField(
         label=_("Decision"),
         choices=[("1", _("Approve the interview")), ("0", _("Do not hold it"))],
@@ -133,7 +134,7 @@ class InterviewDecideForm(forms.Form):
     note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
-class InterviewScheduleForm(forms.Form):
+class InterviewScheduleForm(GuardedForm):
     when = forms.DateTimeField(label=_("Date and time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     place = forms.CharField(label=_("Place"), max_length=120)
     attendees = forms.ModelMultipleChoiceField(label=_("Attendees"), queryset=Person.objects.none(), required=False)
@@ -145,11 +146,11 @@ class InterviewScheduleForm(forms.Form):
         ).select_related("unit")
 
 
-class InterviewHoldForm(forms.Form):
+class InterviewHoldForm(GuardedForm):
     minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 6}))
 
 
-class CommitmentRowForm(forms.Form):
+class CommitmentRowForm(GuardedForm):
     text = forms.CharField(label=_("Commitment"), max_length=300, required=False)
     owner = forms.ModelChoiceField(label=pgettext_lazy("commitment", "Owner"), queryset=Person.objects.none(), required=False)
     working_days = forms.IntegerField(label=_("Working days"), required=False, **WORKING_DAYS)
@@ -171,11 +172,11 @@ class CommitmentRowForm(forms.Form):
 CommitmentFormSet = forms.formset_factory(CommitmentRowForm, extra=3)
 
 
-class NoteForm(forms.Form):
+class NoteForm(GuardedForm):
     note = forms.CharField(label=_("Follow-up"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
-class IssueOrderForm(forms.Form):
+class IssueOrderForm(GuardedForm):
     subject = forms.CharField(label=_("Subject"), max_length=250)
     unit = forms.ModelChoiceField(label=_("To the unit"), queryset=Unit.objects.none())
     # Both may be left out (a form posted by a script, an older page): normal, and the default day.
@@ -213,7 +214,7 @@ class IssueOrderForm(forms.Form):
         return day
 
 
-class ProposeInterviewForm(forms.Form):
+class ProposeInterviewForm(GuardedForm):
     leader = forms.ModelChoiceField(label=_("Leader to interview"), queryset=Person.objects.none())
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 

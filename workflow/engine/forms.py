@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from cases.forms import GuardedForm
 from cases.models import Person, Role, Unit, UnitKind
 
 WORKING_DAYS = {"min_value": 1, "max_value": 250}
@@ -16,15 +17,15 @@ def government_units():
     return Unit.objects.exclude(kind__in=[UnitKind.INSTITUTION, UnitKind.ENTERPRISE]).order_by("kind", "name")
 
 
-class ReportForm(forms.Form):
+class ReportForm(GuardedForm):
     report = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class PauseForm(forms.Form):
+class PauseForm(GuardedForm):
     reason = forms.CharField(label=_("Why the clock stops"), max_length=300)
 
 
-class OverdueFilterForm(forms.Form):
+class OverdueFilterForm(GuardedForm):
     """The overdue board's filters, shared by the page, its export and the API."""
 
     LEVELS = [("", _("any level")), ("none", _("not escalated yet"))] + [(str(n), str(n)) for n in range(5)]

@@ -35,6 +35,7 @@ NOBODY_ANSWERS_FOR_UNIT = gettext_noop("No leader answers for %(unit)s: nobody w
 NOBODY_TO_INTERVIEW = gettext_noop("No leader answers for %(unit)s: no interview was proposed.")
 ORDER_ALREADY_OPEN = gettext_noop("Supervision order %(number)s about this task is still open: no second order was issued.")
 INTERVIEW_UNDER_WAY = gettext_noop("An interview about this task is under way: no second one was proposed.")
+ORDER_THIS_SWEEP = gettext_noop("An earlier rung of this sweep issued a supervision order about this task: no second order was issued.")
 
 
 def steps_by_kind():
@@ -279,7 +280,8 @@ def _act(escalations, clocks, now, cal):
                     escalation.note = _note(NOBODY_ANSWERS_FOR_UNIT, clock)
             outbox.append((people, "escalated_to_you", context, link))
         elif escalation.action == Action.SUPERVISION_ORDER and escalation.clock_id in open_orders:
-            escalation.note = _note(ORDER_ALREADY_OPEN, clock, number=open_orders[escalation.clock_id])
+            number = open_orders[escalation.clock_id]
+            escalation.note = _note(ORDER_ALREADY_OPEN, clock, number=number) if number else _note(ORDER_THIS_SWEEP, clock)
         elif escalation.action == Action.SUPERVISION_ORDER:
             people = unit_people[clock.unit_id]
             with translation.override(settings.LANGUAGE_CODE):
@@ -294,6 +296,7 @@ def _act(escalations, clocks, now, cal):
                     respond_by=cal.add_working_days(now, interventions().answer_days),
                 )
             )
+            open_orders[escalation.clock_id] = None  # a later order rung of this batch issues none
             # The order's flow delivers it to these people (a job of SupervisionFlow).
         elif escalation.action == Action.PROPOSE_INTERVIEW and escalation.clock_id in under_way:
             escalation.note = _note(INTERVIEW_UNDER_WAY, clock)
@@ -320,6 +323,7 @@ def _act(escalations, clocks, now, cal):
                         proposed_at=now,
                     )
                 )
+                under_way.add(escalation.clock_id)  # nor a later interview rung of this batch
                 outbox.append((people, "interview_proposed", {**context, "leader": leader.name}, link))
         escalation.told = [_person_label(p) for p in people if p is not None]
     update_many(Escalation, escalations, ["told", "note"])

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from cases.formatting import TEN_THOUSAND
-from cases.forms import WanField
+from cases.forms import GuardedForm, WanField
 from cases.models import BlockerCategory
 
 # The largest amount a report's column holds (16 digits, two of them cents), in ten-thousand yuan.
@@ -63,7 +63,7 @@ class LocalDateTimeInput(forms.TextInput):
         return super().format_value(value)
 
 
-class MonthlyReportForm(forms.Form):
+class MonthlyReportForm(GuardedForm):
     investment_month = WanAmountField(label=_("Investment completed this month (10k yuan)"))
     progress_percent = forms.DecimalField(
         label=_("Image progress (%)"), max_digits=5, decimal_places=2, min_value=0, max_value=100
@@ -80,7 +80,7 @@ class MonthlyReportForm(forms.Form):
     )
 
 
-class RaiseBlockerForm(forms.Form):
+class RaiseBlockerForm(GuardedForm):
     title = forms.CharField(label=_("Problem to raise as a blocker"), max_length=200, required=False)
     category = forms.ChoiceField(label=_("Category"), choices=BlockerCategory.choices, initial=BlockerCategory.OTHER)
     description = forms.CharField(
@@ -97,7 +97,7 @@ class RaiseBlockerForm(forms.Form):
 RaiseBlockerFormSet = forms.formset_factory(RaiseBlockerForm, extra=2)
 
 
-class ReportReviewForm(forms.Form):
+class ReportReviewForm(GuardedForm):
     accepted = forms.TypedChoiceField(
         label=_("Decision"),
         choices=[("true", _("Accept the report")), ("false", _("Send it back for correction"))],

@@ -120,10 +120,20 @@ def validate(report, data):
         raise ValidationError(errors)
 
 
-def check_attachments(files):
+def check_attachments(files, *, attached=0):
     """The checked type of each of ``files``, in their order; or one error on "attachments" with
-    a message for each file refused: too many files, too large, a content not on the allow list
-    (HTML, SVG, a program…), or a name that disagrees with the content. Reads, writes nothing."""
+    a message for each file refused: too many files (with the ``attached`` ones the report keeps
+    from an earlier submission), too large, a content not on the allow list (HTML, SVG, a
+    program…), or a name that disagrees with the content. Reads, writes nothing."""
+    if attached and files and attached + len(files) > MAX_ATTACHMENTS:
+        raise ValidationError(
+            {
+                "attachments": _(
+                    "A report keeps at most %(count)s photos and files; it has %(attached)s already, and you chose %(chosen)s."
+                )
+                % {"count": MAX_ATTACHMENTS, "attached": attached, "chosen": len(files)}
+            }
+        )
     if len(files) > MAX_ATTACHMENTS:
         raise ValidationError(
             {
@@ -168,7 +178,7 @@ def report_submit(*, task, user, data, files=(), blockers=()):
     except ValidationError as error:
         errors.update(error.message_dict)
     try:
-        kinds = check_attachments(files)
+        kinds = check_attachments(files, attached=report.attachments.count() if files else 0)
     except ValidationError as error:
         errors.update(error.message_dict)
     if errors:

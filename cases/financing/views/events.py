@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import generic
 
-from cases.forms import WanField, transition_form_class
+from cases.forms import GuardedForm, WanField, transition_form_class
 from cases.models import Industry, KeyProject, Role, Unit
 
 from .. import permissions, services
@@ -162,7 +162,7 @@ class DockingStepView(DockingView):
 # Matchmaking events: forms
 
 
-class EventForm(forms.Form):
+class EventForm(GuardedForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=MatchmakingEvent.Kind.choices)
@@ -190,7 +190,7 @@ class EventForm(forms.Form):
         self.fields["projects"].queryset = docking_selectors.pitchable_projects().order_by("industry", "code")
 
 
-class InviteForm(forms.Form):
+class InviteForm(GuardedForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     institutions = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Institutions to invite"),
@@ -205,7 +205,7 @@ class InviteForm(forms.Form):
         )
 
 
-class AttendanceForm(forms.Form):
+class AttendanceForm(GuardedForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     attended = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Institutions that came"),
@@ -219,7 +219,7 @@ class AttendanceForm(forms.Form):
         self.fields["attended"].queryset = docking_selectors.invited_institutions(event)
 
 
-class SigningForm(forms.Form):
+class SigningForm(GuardedForm):
     need = forms.ModelChoiceField(label=gettext_lazy("Financing need"), queryset=FinancingNeed.objects.none())
     institution = forms.ModelChoiceField(label=gettext_lazy("Institution"), queryset=Unit.objects.none())
     amount = WanField(label=gettext_lazy("Intended amount (10k yuan)"))
@@ -233,14 +233,14 @@ class SigningForm(forms.Form):
         self.fields["institution"].queryset = docking_selectors.invited_institutions(event)
 
 
-class CloseForm(forms.Form):
+class CloseForm(GuardedForm):
     version = forms.IntegerField(widget=forms.HiddenInput)  # the event's, as read: checked
     summary = forms.CharField(
         label=gettext_lazy("Summary of the event"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
-class PitchForm(forms.Form):
+class PitchForm(GuardedForm):
     version = forms.IntegerField(widget=forms.HiddenInput)  # the event's, as read: checked
     projects = forms.ModelMultipleChoiceField(
         label=gettext_lazy("Projects to pitch"), queryset=KeyProject.objects.none(), widget=forms.CheckboxSelectMultiple

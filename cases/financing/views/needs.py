@@ -18,7 +18,7 @@ from django.views import generic
 from viewflow.forms import Layout, Row
 
 from cases.formatting import TEN_THOUSAND
-from cases.forms import ServiceForm, WanField
+from cases.forms import GuardedForm, ServiceForm, WanField
 from cases.models import AuditEvent, Industry, Role, Stage, Unit, UnitKind
 from cases.selectors import project_detail
 from cases.timeline import timeline_entries
@@ -52,7 +52,7 @@ class FinancingIndexView(LoginRequiredMixin, generic.RedirectView):
         return needs_home(self.request.user)[0]
 
 
-class WhiteListForm(forms.Form):
+class WhiteListForm(GuardedForm):
     """The white list's filters as a person types them (amounts in ten-thousand yuan)."""
 
     search = forms.CharField(label=gettext_lazy("search"), required=False, max_length=100)
@@ -287,7 +287,7 @@ class NeedUpdateView(NeedFormView):
         return need
 
 
-class NeedTransitionForm(forms.Form):
+class NeedTransitionForm(GuardedForm):
     reason = forms.CharField(label=gettext_lazy("Note"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
@@ -359,7 +359,7 @@ class NeedTransitionView(LoginRequiredMixin, generic.FormView):
         return HttpResponseRedirect(need_url(self.need))
 
 
-class RecommendForm(forms.Form):
+class RecommendForm(GuardedForm):
     note = forms.CharField(
         label=gettext_lazy("Note"),
         widget=forms.Textarea(attrs={"rows": 3}),

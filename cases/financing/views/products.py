@@ -13,7 +13,7 @@ from django.views import generic
 from viewflow.forms import FieldSet, Layout, Row
 
 from cases.formatting import TEN_THOUSAND
-from cases.forms import ServiceForm, WanField
+from cases.forms import GuardedForm, ServiceForm, WanField
 from cases.models import Industry, InstitutionType, Stage, Unit, UnitKind
 
 from .. import permissions, selectors, services
@@ -35,7 +35,7 @@ from .common import (
 )
 
 
-class ProductFilterForm(forms.Form):
+class ProductFilterForm(GuardedForm):
     search = forms.CharField(label=gettext_lazy("search"), required=False, max_length=100)
     financing_type = forms.ChoiceField(label=gettext_lazy("type"), required=False)
     special_line = forms.ChoiceField(label=gettext_lazy("special line"), required=False)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views import generic
 
 from cases.formatting import in_wan
+from cases.forms import GuardedForm
 from cases.models import Industry, Stage, Unit, UnitKind
 
 from .. import permissions
@@ -32,7 +33,7 @@ VALUE_WIDTH = 64
 TOP_ROWS = 12
 
 
-class StatisticsFilterForm(forms.Form):
+class StatisticsFilterForm(GuardedForm):
     """The year and the narrowing of the figures, read from the query string (page, API, Excel)."""
 
     year = forms.IntegerField(label=gettext_lazy("year"), required=False, min_value=2000, max_value=2100)

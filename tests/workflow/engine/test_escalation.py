@@ -203,3 +203,24 @@ def test_a_task_under_a_supervisors_order_and_interview_gets_no_second_one_from_
     assert level_4.note == "An interview about this task is under way: no second one was proposed."
     assert level_3.told == [] and level_4.told == []
     assert Notification.objects.filter(key="interview_proposed", link=f"/tasks/{clock.task_id}/").count() == proposed
+
+
+def test_two_order_rungs_and_two_interview_rungs_due_in_one_batch_issue_one_each(org, clock):
+    # Given a ladder with a second order rung (7 days overdue) and a second interview rung (12)
+    from workflow.engine.models import EscalationStep, Trigger
+
+    EscalationStep.objects.create(level=5, trigger=Trigger.OVERDUE, amount=7, action=Action.SUPERVISION_ORDER)
+    EscalationStep.objects.create(level=6, trigger=Trigger.OVERDUE, amount=12, action=Action.PROPOSE_INTERVIEW)
+
+    # When the sweep comes back after a long pause, every rung due at once
+    with time_machine.travel(local(D(2026, 11, 16)), tick=False):
+        fired_now = escalation.escalate_batch([clock.pk])
+
+    assert sorted(e.level for e in fired_now) == [0, 0, 1, 2, 3, 4, 5, 6]
+    assert SupervisionOrder.objects.filter(clock=clock).count() == 1
+    assert Interview.objects.filter(clock=clock).count() == 1
+    notes = dict(Escalation.objects.filter(clock=clock, level__in=[5, 6]).values_list("level", "note"))
+    assert notes == {
+        5: "An earlier rung of this sweep issued a supervision order about this task: no second order was issued.",
+        6: "An interview about this task is under way: no second one was proposed.",
+    }

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases.formatting import in_wan
+from cases.forms import GuardedForm
 from cases.models import KeyProject
 from cases.services.errors import Conflict
 from workflow.engine.pages import InternalPage
@@ -27,7 +28,7 @@ def default_month(months, today=None):
     return months[0] if months else previous_month(first_of_month(today))
 
 
-class ExemptionForm(forms.Form):
+class ExemptionForm(GuardedForm):
     unit = forms.ModelChoiceField(label=gettext_lazy("unit"), queryset=bulletins.scored_units())
     measure = forms.ChoiceField(label=gettext_lazy("measure"), choices=ScoreMeasure.choices)
     project = forms.CharField(

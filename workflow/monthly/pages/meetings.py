@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from cases import permissions as case_permissions
+from cases.forms import GuardedForm
 from cases.models import KeyProject, Person, Role, Unit, UnitKind
 from cases.services import Conflict
 from workflow.engine.pages import InternalPage
@@ -44,7 +45,7 @@ def error_text(error):
 # Forms
 
 
-class DraftForm(forms.Form):
+class DraftForm(GuardedForm):
     month = forms.CharField(
         label=gettext_lazy("Month reviewed"),
         widget=forms.DateInput(attrs={"type": "month", "id": "draft-month"}),
@@ -58,7 +59,7 @@ class DraftForm(forms.Form):
         return month
 
 
-class AddItemForm(forms.Form):
+class AddItemForm(GuardedForm):
     section = forms.ChoiceField(
         label=gettext_lazy("Section"),
         choices=AgendaSection.choices,
@@ -90,7 +91,7 @@ class AddItemForm(forms.Form):
         return project
 
 
-class MeetingDetailsForm(forms.Form):
+class MeetingDetailsForm(GuardedForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
     scheduled_at = forms.DateTimeField(label=gettext_lazy("Date and time"), widget=LocalDateTimeInput)
@@ -117,7 +118,7 @@ class MeetingDetailsForm(forms.Form):
         self.fields["attending_units"].queryset = government_units()
 
 
-class MinutesForm(forms.Form):
+class MinutesForm(GuardedForm):
     """The minutes of each item still on the agenda, one text box each."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -140,7 +141,7 @@ class MinutesForm(forms.Form):
         return [(item, self[f"item_{item.pk}"]) for item in self.items]
 
 
-class DecisionRowForm(forms.Form):
+class DecisionRowForm(GuardedForm):
     text = forms.CharField(label=gettext_lazy("Decision"), max_length=300, required=False)
     owner = forms.ModelChoiceField(
         label=pgettext_lazy("decision", "Owner"), queryset=Person.objects.none(), required=False
