@@ -56,6 +56,9 @@ from workflow.monthly import services as monthly_services
 from workflow.monthly.meetings import meeting_draft
 from workflow.monthly.models import AgendaItem, Meeting, MonthlyReport, ScoreExemption
 
+# One pass of make test runs these (marker once): PostgreSQL's, or SQLite's without PostgreSQL.
+pytestmark = pytest.mark.once
+
 SCRIPT = "<script>alert(1)</script>"
 CONTROL = {"nul": "a\u0000b", "bidi": "a\u202eb", "bell": "a\x07b"}
 NO_MAX_LENGTH = 100_000

@@ -18,7 +18,7 @@ from config.sso import LDAP_BACKEND, OIDC_BACKEND, sso_settings
 from tests import services
 from tests.cases.factories import PASSWORD, KeyProjectFactory
 
-pytestmark = [pytest.mark.ldap, pytest.mark.django_db]
+pytestmark = [pytest.mark.ldap, pytest.mark.django_db, pytest.mark.once]
 
 SUFFIX = "dc=kp,dc=test"
 ADMIN_DN = f"cn=admin,{SUFFIX}"

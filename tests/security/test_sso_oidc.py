@@ -22,6 +22,9 @@ from config.sso import LDAP_BACKEND, OIDC_BACKEND, sso_settings
 from tests import services
 from tests.security.oidc_provider import CLIENT_ID, CLIENT_SECRET, PASSWORD, REDIRECT_URI
 
+# One pass of make test runs these (marker once): PostgreSQL's, or SQLite's without PostgreSQL.
+pytestmark = pytest.mark.once
+
 ROOT = Path(__file__).resolve().parents[2]
 needs_provider = pytest.mark.oidc
 
