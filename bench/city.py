@@ -25,6 +25,7 @@ from cases.demo.city import (
     BANKS,
     BLOCKER_LEAD_UNIT,
     BLOCKER_TEMPLATES,
+    CITY_REGION,
     COMMISSION,
     DEPARTMENTS,
     DISTRICTS,
@@ -33,7 +34,9 @@ from cases.demo.city import (
     PARKS,
     PLATFORMS,
     PREWORK_SET,
+    REGION_CODES,
     STAGE_PLAN,
+    platform_project_code,
 )
 from cases.financing.models import Docking, DockingState
 from cases.models import (
@@ -50,6 +53,7 @@ from cases.models import (
     PreworkKind,
     PreworkState,
     Rank,
+    RegionCode,
     Role,
     Stage,
     Unit,
@@ -144,6 +148,11 @@ class CityBuilder:
             ],
         )
         self.districts = [self.units_by_name[name] for name, _short in DISTRICTS]
+        self._write(
+            RegionCode,
+            [RegionCode(code=CITY_REGION[0], name=CITY_REGION[1])]
+            + [RegionCode(code=REGION_CODES[d.name], name=d.name, unit=d) for d in self.districts],
+        )
         self.departments = [self.units_by_name[name] for name, _short in DEPARTMENTS]
         self.lead_units = parks + [self.units_by_name[name] for name, _short in PLATFORMS] + self.districts
         self.commission = self.units_by_name[COMMISSION]
@@ -219,8 +228,13 @@ class CityBuilder:
         actual_start = planned_start if built else None
         actual_finish = planned_finish if stage == Stage.COMPLETED else None
         product = rng.choice(products)
+        # The platform's code from a generator of its own, so that the project's other draws stay.
+        project_code = platform_project_code(
+            REGION_CODES[region.name], self.today - datetime.timedelta(days=age_days), index, random.Random(index)
+        )
         return KeyProject(
             code=f"{code_year}-{abbreviation}-{serial % SERIALS_PER_CODE + 1:04d}",
+            project_code=project_code,
             name=f"{region.short_name}{product}项目（第{index + 1}号）",
             description=f"{product}建设，总投资约{total // WAN}万元。",
             industry=industry,

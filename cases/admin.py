@@ -18,6 +18,7 @@ from .models import (
     LeaderResponsibility,
     Person,
     PreworkItem,
+    RegionCode,
     Unit,
 )
 
@@ -54,6 +55,15 @@ class UnitAdmin(admin.ModelAdmin):
     search_fields = ["name", "short_name"]
     autocomplete_fields = ["parent", "head"]
     filter_horizontal = ["webhooks"]
+
+
+@admin.register(RegionCode)
+class RegionCodeAdmin(admin.ModelAdmin):
+    """The city's region codes: a project code's region must be one of them."""
+
+    list_display = ["code", "name", "unit"]
+    search_fields = ["code", "name", "unit__name"]
+    list_select_related = ["unit"]
 
 
 class PersonInline(admin.StackedInline):
@@ -110,9 +120,9 @@ class PreworkItemInline(ReadOnlyInline):
 
 @admin.register(KeyProject)
 class KeyProjectAdmin(ReadOnlyAdmin):
-    list_display = ["code", "name", "stage", "industry", "region", "lead_unit", "total_investment"]
+    list_display = ["code", "project_code", "name", "stage", "industry", "region", "lead_unit", "total_investment"]
     list_filter = ["stage", "industry", "level", "demonstration", "region"]
-    search_fields = ["code", "name"]
+    search_fields = ["code", "project_code", "name"]
     list_select_related = ["region", "lead_unit"]
     inlines = [AnnualPlanInline, PreworkItemInline]
 
@@ -121,7 +131,7 @@ class KeyProjectAdmin(ReadOnlyAdmin):
 class PreworkItemAdmin(ReadOnlyAdmin):
     list_display = ["project", "kind", "approving_unit", "statutory_days", "state", "done_on"]
     list_filter = ["state", "kind", "required"]
-    search_fields = ["project__code", "project__name", "title"]
+    search_fields = ["project__code", "project__project_code", "project__name", "title", "document_number"]
     list_select_related = ["project", "approving_unit"]
 
 
@@ -129,7 +139,7 @@ class PreworkItemAdmin(ReadOnlyAdmin):
 class BlockerAdmin(ReadOnlyAdmin):
     list_display = ["project", "title", "category", "lead_unit", "state", "created_at"]
     list_filter = ["state", "category"]
-    search_fields = ["project__code", "title"]
+    search_fields = ["project__code", "project__project_code", "title"]
     list_select_related = ["project", "lead_unit"]
 
 
@@ -137,7 +147,7 @@ class BlockerAdmin(ReadOnlyAdmin):
 class AnnualPlanAdmin(ReadOnlyAdmin):
     list_display = ["project", "year", "planned_investment", "completed_investment"]
     list_filter = ["year"]
-    search_fields = ["project__code"]
+    search_fields = ["project__code", "project__project_code"]
     list_select_related = ["project"]
 
 

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from . import services
 from .formatting import TEN_THOUSAND, in_wan
 from .models import Industry, KeyProject, Level, Person, Role, Unit, UnitKind
+from .models.regions import PROJECT_CODE_EXAMPLE
 
 MAX_ROWS = 5000
 
@@ -32,6 +33,7 @@ class Column:
     label: object  # a lazy translation
     required: bool = False
     width: int = 16
+    aliases: tuple = ()  # other headers that name the column, as other systems write them
 
 
 # The columns of the template, in order. The export adds the columns after them.
@@ -53,6 +55,8 @@ IMPORT_COLUMNS = [
     Column("planned_finish", gettext_lazy("Planned finish")),
     Column("demonstration", gettext_lazy("Demonstration project")),
     Column("description", gettext_lazy("Description"), width=40),
+    # Last, so that the older templates' columns keep their letters.
+    Column("project_code", gettext_lazy("Project code (national platform)"), width=26, aliases=("项目代码",)),
 ]
 EXPORT_EXTRA_COLUMNS = [
     Column("stage", gettext_lazy("Stage")),
@@ -101,6 +105,11 @@ def _labels_in_both_languages(label):
         with translation.override(lang):
             names.add(_normal(str(label)))
     return names
+
+
+def column_names(column):
+    """Every header that names ``column``: its label in both languages, its key and its aliases."""
+    return _labels_in_both_languages(column.label) | {_normal(column.key)} | {_normal(a) for a in column.aliases}
 
 
 def _normal(text):
@@ -166,6 +175,7 @@ def template_workbook():
     year = timezone.localdate().year
     example = {
         "code": f"{year}-GX-0001",
+        "project_code": PROJECT_CODE_EXAMPLE,
         "name": _("Example: new-energy battery materials plant"),
         "industry": str(Industry.NEW_MATERIALS.label),
         "region": _("name of a district or county"),
@@ -197,6 +207,7 @@ def export_workbook(projects):
     for project in projects.prefetch_related("cooperating_units"):
         row = {
             "code": project.code,
+            "project_code": project.project_code,
             "name": project.name,
             "industry": project.get_industry_display(),
             "region": project.region.name,
@@ -342,7 +353,7 @@ def _map_header(header):
     """{column key: index} from the header row; errors for missing required columns."""
     known = {}
     for column in IMPORT_COLUMNS:
-        for name in _labels_in_both_languages(column.label) | {_normal(column.key)}:
+        for name in column_names(column):
             known[name] = column
     mapping = {}
     for index, title in enumerate(header):
@@ -367,7 +378,7 @@ def parse_rows(upload):
     parser = _RowParser()
     by_key = {c.key: c for c in IMPORT_COLUMNS}
     year = timezone.localdate().year
-    parsed, errors, seen_codes = [], [], {}
+    parsed, errors, seen_codes, seen_project_codes = [], [], {}, {}
     for row_number, cells in enumerate(rows, start=2):
         if row_number - 1 > MAX_ROWS:
             errors.append(CellError(row_number, "-", "", _("A file may hold at most %(n)s rows.") % {"n": MAX_ROWS}))
@@ -387,6 +398,7 @@ def parse_rows(upload):
 
         converters = {
             "code": parser.text,
+            "project_code": parser.text,
             "name": parser.text,
             "description": parser.text,
             "industry": lambda v: parser.choice(v, parser.industries),
@@ -425,6 +437,15 @@ def parse_rows(upload):
             if code in seen_codes:
                 fail("code", _("The code %(code)s is also on row %(row)s.") % {"code": code, "row": seen_codes[code]})
             seen_codes.setdefault(code, row_number)
+        project_code = data.get("project_code")
+        if project_code:
+            if project_code in seen_project_codes:
+                fail(
+                    "project_code",
+                    _("The project code %(code)s is also on row %(row)s.")
+                    % {"code": project_code, "row": seen_project_codes[project_code]},
+                )
+            seen_project_codes.setdefault(project_code, row_number)
         if not row_errors:
             row_errors.extend(_model_errors(data, row_number, mapping, by_key))
         errors.extend(row_errors)

@@ -17,7 +17,7 @@ from .models import (
 )
 from .permissions import project_scope
 
-PROJECT_SEARCH_FIELDS = ("code", "name", "owner__name")
+PROJECT_SEARCH_FIELDS = ("code", "project_code", "name", "owner__name")
 
 
 class ProjectFilter(django_filters.FilterSet):

@@ -192,7 +192,8 @@ class ProjectForm(ServiceForm):
     error_field_map = {"annual_plans": "plan_this_year"}
 
     layout = Layout(
-        Row("code", "name"),
+        Row("code", "project_code"),
+        "name",
         "description",
         Row("industry", "level", "demonstration"),
         Row("region", "owner"),
@@ -216,6 +217,7 @@ class ProjectForm(ServiceForm):
         model = KeyProject
         fields = [
             "code",
+            "project_code",
             "name",
             "description",
             "industry",

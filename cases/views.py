@@ -12,7 +12,7 @@ from django.views import generic
 from viewflow.views import CreateModelView, DetailModelView, ListModelView, UpdateModelView
 from viewflow.views.search import get_search_results
 
-from . import excel, permissions, selectors, services
+from . import approvals, excel, permissions, selectors, services
 from .filters import PROJECT_SEARCH_FIELDS, ProjectFilter
 from .forms import (
     BlockerForm,
@@ -230,6 +230,32 @@ class ProjectImportView(LoginRequiredMixin, generic.FormView):
         messages.success(
             self.request,
             _("Imported %(created)s new and %(updated)s changed key projects.") % {"created": created, "updated": updated},
+        )
+        return redirect("cases:projects:list")
+
+
+class ApprovalsTemplateView(LoginRequiredMixin, generic.View):
+    def get(self, request):
+        if not permissions.can_import_projects(request.user):
+            raise PermissionDenied
+        return xlsx_response(approvals.template_workbook(), "approvals-template.xlsx")
+
+
+class ApprovalsImportView(ProjectImportView):
+    """The approvals of the national approval platform's export, done on the cases' pre-work items."""
+
+    template_name = "cases/approvals_import.html"
+
+    def form_valid(self, form):
+        upload = form.cleaned_data["file"]
+        try:
+            done, unchanged = approvals.import_approvals(upload, actor=self.request.user, file_name=upload.name)
+        except excel.ImportFailed as failure:
+            return self.render_to_response(self.get_context_data(form=form, errors=failure.errors), status=422)
+        messages.success(
+            self.request,
+            _("Imported %(done)s approvals; %(unchanged)s were on record already.")
+            % {"done": done, "unchanged": unchanged},
         )
         return redirect("cases:projects:list")
 

@@ -144,6 +144,14 @@ class ProjectViewset(DetailViewMixin, ModelViewset):
     def export_path(self):
         return path("export.xlsx", views.ProjectExportView.as_view(), name="export")
 
+    @property
+    def approvals_import_path(self):
+        return path("import/approvals/", views.ApprovalsImportView.as_view(viewset=self), name="import_approvals")
+
+    @property
+    def approvals_template_path(self):
+        return path("import/approvals/template.xlsx", views.ApprovalsTemplateView.as_view(), name="approvals_template")
+
 
 class _RecordViewset(ModelViewset):
     """Lists of records across the cases a person may see; each row leads to its case."""
@@ -191,7 +199,7 @@ class PreworkItemViewset(_RecordViewset):
     list_columns = ("project_link", "item_label", "approving_unit", "statutory_days", "state_badge", "done_on")
     list_object_link_columns = ("project_link",)
     list_filter_fields = ("state", "kind", "approving_unit", "required")
-    list_search_fields = ("project__code", "project__name", "title", "document_number")
+    list_search_fields = ("project__code", "project__project_code", "project__name", "title", "document_number")
     form_class = PreworkItemForm
     update_view_class = views.PreworkItemUpdateView
     transition_view_class = views.PreworkItemTransitionView
@@ -214,7 +222,7 @@ class BlockerViewset(_RecordViewset):
     list_columns = ("project_link", "title", "category", "lead_unit", "due_on", "state_badge", "created_at")
     list_object_link_columns = ("project_link", "title")
     list_filter_fields = ("state", "category", "lead_unit")
-    list_search_fields = ("project__code", "project__name", "title")
+    list_search_fields = ("project__code", "project__project_code", "project__name", "title")
     form_class = BlockerForm
     update_view_class = views.BlockerUpdateView
     transition_view_class = views.BlockerTransitionView

@@ -87,6 +87,7 @@ class ProjectListSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "code",
+            "project_code",
             "name",
             "industry",
             "industry_display",
@@ -156,6 +157,7 @@ class ProjectWriteSerializer(text.ModelSerializer):
         model = KeyProject
         fields = [
             "code",
+            "project_code",
             "name",
             "description",
             "industry",
@@ -178,6 +180,27 @@ class ProjectWriteSerializer(text.ModelSerializer):
             "annual_plans",
             "version",
         ]
+
+
+class ApprovalsImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text=_("The platform's Excel export (.xlsx): one row per approval item."))
+
+
+class ApprovalsImportResultSerializer(serializers.Serializer):
+    done = serializers.IntegerField(help_text=_("Pre-work items marked done by the file."))
+    unchanged = serializers.IntegerField(help_text=_("Approvals that were on record already, with the same number."))
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField()
+    column = serializers.CharField()
+    header = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportFailedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = ImportErrorSerializer(many=True)
 
 
 class TransitionOptionSerializer(serializers.Serializer):

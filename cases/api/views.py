@@ -1,19 +1,24 @@
 """API views: scoped by the selectors, written through the services."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework import permissions as drf_permissions
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from .. import permissions, selectors, services
+from .. import approvals, permissions, selectors, services
+from ..excel import ImportFailed
 from ..filters import (
     PROJECT_SEARCH_FIELDS,
     BlockerFilter,
     PreworkItemFilter,
     ProjectFilter,
 )
+from ..forms import ImportForm
 from ..models import Blocker, KeyProject, PreworkItem, Role
 from . import serializers as s
 
@@ -176,6 +181,54 @@ class ProjectViewSet(
         )
         return Response(self._detail(project))
 
+    @extend_schema(
+        summary="Import approvals from the national approval platform's Excel export",
+        description=(
+            "Each row's approval item marks its case's pre-work item done with the document number "
+            "and date; the case is found by its project code. Every row or none: 422 names each bad "
+            "or unmatched row."
+        ),
+        request={"multipart/form-data": s.ApprovalsImportRequestSerializer},
+        responses={
+            200: s.ApprovalsImportResultSerializer,
+            400: OpenApiResponse(description="Not an .xlsx file, or too large."),
+            403: OpenApiResponse(description="Only the secretariat imports approvals."),
+            422: s.ImportFailedSerializer,
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="approvals-import",
+        parser_classes=[MultiPartParser],
+        pagination_class=None,
+        filterset_class=None,
+        search_fields=[],
+        ordering_fields=[],
+    )
+    def approvals_import(self, request):
+        if not permissions.can_import_projects(request.user):
+            raise PermissionDenied
+        form = ImportForm(files=request.FILES)
+        if not form.is_valid():
+            return Response(
+                {name: [str(m) for m in messages] for name, messages in form.errors.items()},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        upload = form.cleaned_data["file"]
+        try:
+            done, unchanged = approvals.import_approvals(upload, actor=request.user, file_name=upload.name)
+        except ImportFailed as failure:
+            errors = [
+                {"row": e.row, "column": e.column, "header": e.header, "message": str(e.message)}
+                for e in failure.errors
+            ]
+            return Response(
+                {"detail": _("Nothing was imported."), "errors": errors},
+                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            )
+        return Response({"done": done, "unchanged": unchanged})
+
     @extend_schema(summary="The audit timeline of a key project", responses={200: s.AuditEventSerializer(many=True)})
     @action(detail=True, methods=["get"], filterset_class=None, search_fields=[], ordering_fields=[])
     def timeline(self, request, pk=None):
@@ -227,7 +280,7 @@ class PreworkItemViewSet(_RecordViewSet):
     serializer_class = s.PreworkItemSerializer
     update_serializer_class = s.PreworkItemUpdateSerializer
     filterset_class = PreworkItemFilter
-    search_fields = ["project__code", "project__name", "title", "document_number"]
+    search_fields = ["project__code", "project__project_code", "project__name", "title", "document_number"]
     ordering_fields = ["project__code", "state", "kind"]
 
     def get_queryset(self):
@@ -284,7 +337,7 @@ class BlockerViewSet(_RecordViewSet):
     serializer_class = s.BlockerSerializer
     update_serializer_class = s.BlockerUpdateSerializer
     filterset_class = BlockerFilter
-    search_fields = ["project__code", "project__name", "title"]
+    search_fields = ["project__code", "project__project_code", "project__name", "title"]
     ordering_fields = ["created_at", "due_on", "state"]
 
     def get_queryset(self):

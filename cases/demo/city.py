@@ -32,6 +32,29 @@ DISTRICTS = [
     ("清河县", "清河县"),
     ("北川县", "北川县"),
 ]
+# The demo city's administrative region codes, as project codes of the national approval platform
+# carry them. Invented for the demo: 3699 is the code of no real prefecture. The city's own code
+# (369900) is on the projects the city's departments register.
+CITY_REGION = ("369900", "临江市本级")
+REGION_CODES = {
+    "临江市江城区": "369902",
+    "临江市东湖区": "369903",
+    "临江市西山区": "369904",
+    "临江市南岸区": "369905",
+    "清河县": "369921",
+    "北川县": "369922",
+}
+
+
+def platform_project_code(region_code, issued_on, serial, rng):
+    """A project code of the platform's shape for a demo case: issued on ``issued_on`` (a date
+    before November 2020 gives the old form, starting with the year), in ``region_code``, with an
+    invented guiding department, project type and check digit (the platform's rule is not public)."""
+    time_part = f"{issued_on.year}" if issued_on < datetime.date(2020, 11, 1) else f"{issued_on:%y%m}"
+    department, project_type = rng.randint(1, 20), rng.choice([1, 2, 3])
+    return f"{time_part}-{region_code}-{department:02d}-{project_type:02d}-{serial % 100000:05d}{rng.randint(0, 9)}"
+
+
 PARKS = [
     ("临江高新技术产业开发区管委会", "高新区", "临江市江城区"),
     ("临江经济技术开发区管委会", "经开区", "临江市东湖区"),

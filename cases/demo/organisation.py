@@ -16,6 +16,7 @@ from ..models import (
     LeaderResponsibility,
     Person,
     Rank,
+    RegionCode,
     Role,
     Stage,
     Unit,
@@ -23,6 +24,7 @@ from ..models import (
 )
 from .city import (
     BANKS,
+    CITY_REGION,
     COMMISSION,
     CYCLE_MONTHS,
     DEMO_PASSWORD,
@@ -33,6 +35,7 @@ from .city import (
     ONE_DAY,
     PARKS,
     PLATFORMS,
+    REGION_CODES,
     SURNAMES,
     months_before,
 )
@@ -84,8 +87,10 @@ class OrganisationBuilder:
     def build_organisation(self):
         for name, short in DEPARTMENTS:
             self.unit(name, short, UnitKind.DEPARTMENT)
+        RegionCode.objects.create(code=CITY_REGION[0], name=CITY_REGION[1])
         for name, short in DISTRICTS:
-            self.unit(name, short, UnitKind.DISTRICT)
+            unit = self.unit(name, short, UnitKind.DISTRICT)
+            RegionCode.objects.create(code=REGION_CODES[name], name=name, unit=unit)
         for name, short, district in PARKS:
             self.unit(name, short, UnitKind.PARK, parent=self.units[district])
         for name, short in PLATFORMS:

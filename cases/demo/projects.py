@@ -3,6 +3,7 @@ stage implies; and ``seed_demo``, which builds the whole city once."""
 
 import datetime
 import math
+import random
 from collections import defaultdict
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from .city import (
     BLOCKER_LEAD_UNIT,
     BLOCKER_TEMPLATES,
     CENT,
+    CITY_REGION,
     COMMISSION,
     DISTRICTS,
     GREEN_PACE,
@@ -28,6 +30,7 @@ from .city import (
     READY_PREWORK,
     RED_ONCE_PACE,
     RED_TWICE_PACE,
+    REGION_CODES,
     REJECTED_BLOCKER,
     STAGE_PLAN,
     START_MISSED_DAYS,
@@ -39,6 +42,7 @@ from .city import (
     Story,
     last_day,
     next_month,
+    platform_project_code,
     share_of_year,
 )
 from .organisation import OrganisationBuilder
@@ -114,6 +118,8 @@ class DemoBuilder(OrganisationBuilder):
         # led by the high-tech park, in pre-work with an approval outstanding, and ready to select.
         stages[:2] = [Stage.PREWORK, Stage.RESERVE]
         stories = self.plan_stories(stages)
+        # The project codes draw on a generator of their own: the city's story stays as it was.
+        code_rng = random.Random(14)
         for index, final_stage in enumerate(stages):
             story = stories[index]
             industry = industries[index % len(industries)] if index >= 2 else Industry.NEW_MATERIALS
@@ -141,8 +147,15 @@ class DemoBuilder(OrganisationBuilder):
             )
             if final_stage in (Stage.DOCKING, Stage.FINANCING):
                 gap = max(gap, (total * Decimal("0.2")).quantize(Decimal("0.01")))
+            # Registered on the platform when it entered the pool; one in nine long before, in the
+            # old form; one in five by a city department, under the city's own region code.
+            issued_on = self.today - datetime.timedelta(days=age)
+            if index % 9 == 8:
+                issued_on = datetime.date(2019 + index % 2, 6, 1)
+            region_code = CITY_REGION[0] if index % 5 == 4 else REGION_CODES[region.name]
             data = {
                 "code": f"{code_year}-{abbr}-{serials[abbr]:04d}",
+                "project_code": platform_project_code(region_code, issued_on, index + 1, code_rng),
                 "name": f"{region.short_name}{product}项目" if index % 4 else f"年产{size}万件{product}项目",
                 "description": f"{product}建设，总投资约{total // WAN}万元。",
                 "industry": industry,

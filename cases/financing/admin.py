@@ -19,7 +19,7 @@ from .models import (
 class DockingAdmin(ReadOnlyAdmin):
     list_display = ["project", "institution", "state", "credit_approved_amount", "disbursed_amount"]
     list_filter = ["state"]
-    search_fields = ["project__code", "institution__name"]
+    search_fields = ["project__code", "project__project_code", "institution__name"]
     list_select_related = ["project", "institution"]
 
 
@@ -29,7 +29,7 @@ class FinancingNeedAdmin(ReadOnlyAdmin):
 
     list_display = ["project", "financing_type", "amount", "state", "deadline", "published_at"]
     list_filter = ["state", "financing_type", "industry"]
-    search_fields = ["project__code", "project__name", "purpose"]
+    search_fields = ["project__code", "project__project_code", "project__name", "purpose"]
     list_select_related = ["project"]
 
 

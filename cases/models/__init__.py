@@ -30,6 +30,7 @@ from .org import (
 )
 from .projects import AnnualPlan, KeyProject
 from .records import Blocker, BlockerInput, PreworkItem
+from .regions import RegionCode, project_code_problems, validate_project_code
 
 __all__ = [
     "ACTIVE_STAGES",
@@ -37,6 +38,8 @@ __all__ = [
     "PREWORK_SETTLED",
     "STAGE_PATH",
     "WITHDRAWABLE_STAGES",
+    "project_code_problems",
+    "validate_project_code",
     "AnnualPlan",
     "AppendOnlyError",
     "AuditAction",
@@ -57,6 +60,7 @@ __all__ = [
     "PreworkKind",
     "PreworkState",
     "Rank",
+    "RegionCode",
     "Role",
     "Stage",
     "Unit",

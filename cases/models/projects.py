@@ -21,6 +21,7 @@ from .choices import (
     Stage,
 )
 from .org import Person, Unit
+from .regions import validate_project_code
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 # Units that work on cases: not the banks and enterprises outside government.
@@ -36,6 +37,18 @@ PROJECT_CODE_VALIDATOR = RegexValidator(
 class KeyProject(VersionedModel):
     code = models.CharField(
         _("code"), max_length=16, unique=True, validators=[PROJECT_CODE_VALIDATOR]
+    )
+    project_code = models.CharField(
+        _("project code (national platform)"),
+        max_length=24,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_project_code],
+        help_text=_(
+            "The 24-character code of the national online approval and supervision platform "
+            "(项目代码), like 2603-369902-04-01-583921; empty until the project is registered there."
+        ),
     )
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
@@ -165,6 +178,8 @@ class KeyProject(VersionedModel):
 
     def clean(self):
         """The check constraints, said field by field."""
+        # No project code is stored as NULL, so that the uniqueness holds between coded cases only.
+        self.project_code = (self.project_code or "").strip() or None
         errors = {}
         total = self.total_investment or 0
         if self.investment_completed_total is not None and self.investment_completed_total > total:

@@ -17,6 +17,7 @@ from .transitions import apply_transition
 
 PROJECT_FIELDS = [
     "code",
+    "project_code",
     "name",
     "description",
     "industry",
@@ -37,10 +38,11 @@ PROJECT_FIELDS = [
     "demonstration",
     "financing_waiver_reason",
 ]
-# What only the secretariat may set: what the case is, who answers for it and so who sees
-# it, and waivers.
+# What only the secretariat may set: what the case is (its codes: the approvals import matches
+# the platform's), who answers for it and so who sees it, and waivers.
 SECRETARIAT_FIELDS = {
     "code",
+    "project_code",
     "level",
     "owner",
     "lead_unit",
@@ -206,6 +208,8 @@ def _as_recorded(project, name, value):
         return sorted(getattr(v, "pk", v) for v in value)
     if field.is_relation:
         return getattr(value, "pk", value)
+    if field.null and value == "":
+        return None  # stored as NULL (the project code): the model's clean says so
     return jsonable(field.to_python(value) if value is not None else None)
 
 

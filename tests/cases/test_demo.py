@@ -23,6 +23,7 @@ from cases.models import (
     Stage,
     Unit,
     UnitKind,
+    project_code_problems,
 )
 from workflow.engine.calendar import WorkingCalendar
 from workflow.engine.models import TaskClock, TaskKind
@@ -55,6 +56,13 @@ def test_seed_demo_builds_a_city_once_with_every_stage_and_the_demo_logins(db, s
     for project in KeyProject.objects.all():
         assert project.investment_completed_total <= project.total_investment
         assert project.capital_gap <= project.total_investment
+    # Every case carries a project code of the national approval platform, of either form, in the
+    # city's regions, each its own.
+    codes = list(KeyProject.objects.values_list("project_code", flat=True))
+    assert all(code and not project_code_problems(code) for code in codes), codes
+    assert len(set(codes)) == len(codes)
+    assert any(code[:4] in ("2019", "2020") for code in codes)  # the old form, issued before November 2020
+    assert any(int(code[2:4]) <= 12 and code[:2] >= "21" for code in codes)  # the current form, YYMM
     # The walk-through cases: the park's case waits on pre-work, and one is ready to select.
     first = KeyProject.objects.order_by("pk").first()
     assert first.stage == Stage.PREWORK and first.lead_unit.short_name == "高新区"

@@ -35,6 +35,7 @@ def row(**values):
         "planned_finish": "2027-12-31",
         "demonstration": "yes",
         "description": "新建光伏组件生产线",
+        "project_code": None,
     }
     base.update(values)
     return [base[column.key] for column in excel.IMPORT_COLUMNS]

@@ -36,7 +36,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class TaskClockAdmin(ReadOnlyAdmin):
     list_display = ["title", "kind", "unit", "due_at", "paused_at", "next_fire_at", "closed_at"]
     list_filter = ["kind", ("closed_at", admin.EmptyFieldListFilter)]
-    search_fields = ["title", "project__code"]
+    search_fields = ["title", "project__code", "project__project_code"]
     list_select_related = ["unit"]
 
 

@@ -34,7 +34,7 @@ class LightRuleAdmin(admin.ModelAdmin):
 class LightSnapshotAdmin(ReadOnlyAdmin):
     list_display = ["project", "month", "light", "lag", "consecutive_red", "forecast", "interview_proposed"]
     list_filter = ["month", "light", "forecast"]
-    search_fields = ["project__code", "project__name"]
+    search_fields = ["project__code", "project__project_code", "project__name"]
     list_select_related = ["project"]
 
 
@@ -56,7 +56,7 @@ class CycleRunAdmin(ReadOnlyAdmin):
 class MonthlyReportAdmin(ReadOnlyAdmin):
     list_display = ["project", "month", "unit", "state", "investment_month", "progress_percent", "submitted_at"]
     list_filter = ["state", "month"]
-    search_fields = ["project__code", "project__name"]
+    search_fields = ["project__code", "project__project_code", "project__name"]
     list_select_related = ["project", "unit"]
 
 

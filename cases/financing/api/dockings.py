@@ -196,7 +196,7 @@ class DockingViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DockingSerializer
     permission_classes = [drf_permissions.IsAuthenticated, FinancingAccess]
     filterset_class = DockingFunnelFilter
-    search_fields = ["project__code", "project__name", "institution__name"]
+    search_fields = ["project__code", "project__project_code", "project__name", "institution__name"]
     ordering_fields = ["state", "last_step_at", "created_at"]
     lookup_value_regex = LOOKUP
 

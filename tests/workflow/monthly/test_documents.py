@@ -386,15 +386,15 @@ def test_the_report_status_table_lists_every_active_case_with_its_report(org):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == (
         "Code", "Project name", "Lead unit", "State", "Due", "Submitted at", "On time",
-        "Investment this month (10k yuan)", "Image progress (%)",
+        "Investment this month (10k yuan)", "Image progress (%)", "Project code (national platform)",
     )
     assert rows[1] == (
         "2026-GX-0001", on_time.name, "高新区", "Accepted", datetime.datetime(2026, 11, 6, 18),
-        datetime.datetime(2026, 11, 5, 9), "Yes", 123.46, 42.5,
+        datetime.datetime(2026, 11, 5, 9), "Yes", 123.46, 42.5, None,
     )
     assert rows[2][:7] == ("2026-GX-0002", late.name, "东湖区", "Submitted", datetime.datetime(2026, 11, 6, 18),
                            datetime.datetime(2026, 11, 9, 9), "No")
-    assert rows[3] == ("2026-GX-0003", silent.name, "自然资源局", "No report", None, None, None, None, None)
+    assert rows[3] == ("2026-GX-0003", silent.name, "自然资源局", "No report", None, None, None, None, None, None)
     assert len(rows) == 4
     assert sheet["H2"].number_format == "#,##0.00" and sheet.freeze_panes == "C2"
 

@@ -84,9 +84,15 @@ def _meeting_lines(meeting, chair):
 
 
 def _item_cell(item):
-    if item.project_id and item.project.code not in item.title:
-        return f"{item.title}\n{item.project.code} {item.project.name}"
-    return item.title
+    if not item.project_id:
+        return item.title
+    project = item.project
+    lines = [item.title]
+    if project.code not in item.title:
+        lines.append(f"{project.code} {project.name}")
+    if project.project_code:
+        lines.append(_("Project code %(code)s") % {"code": project.project_code})
+    return "\n".join(lines)
 
 
 def agenda_document(meeting):

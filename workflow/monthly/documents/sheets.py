@@ -143,8 +143,9 @@ def report_status_xlsx(month, scope=None):
         [
             _("Code"), _("Project name"), _("Lead unit"), _("State"), pgettext("deadline", "Due"),
             _("Submitted at"), _("On time"), _("Investment this month (10k yuan)"), _("Image progress (%)"),
+            _("Project code (national platform)"),
         ],
-        [14, 36, 22, 16, 17, 17, 9, 16, 12],
+        [14, 36, 22, 16, 17, 17, 9, 16, 12, 26],
     )
     for project, report in _report_rows(month, scope):
         unit = report.unit if report else project.lead_unit
@@ -159,6 +160,7 @@ def report_status_xlsx(month, scope=None):
                 _on_time(report, now),
                 _number(in_wan(report.investment_month)) if report else None,
                 _number(report.progress_percent) if report else None,
+                project.project_code,
             ]
         )
         row = sheet.max_row
