@@ -30,6 +30,7 @@ from .excel import (
     _read_rows,
     _sheet_with_header,
     column_names,
+    map_header,
     save_workbook,
 )
 from .models import PREWORK_SETTLED, KeyProject, PreworkItem, PreworkKind, PreworkState, RegionCode
@@ -123,24 +124,6 @@ def _date(value):
         return None
 
 
-def _map_header(header):
-    known = {}
-    for column in COLUMNS:
-        for name in column_names(column):
-            known[name] = column
-    mapping = {}
-    for index, title in enumerate(header):
-        column = known.get(_normal(title)) if title is not None else None
-        if column is not None and column.key not in mapping:
-            mapping[column.key] = index
-    missing = [c for c in COLUMNS if c.required and c.key not in mapping]
-    if missing:
-        raise ImportFailed(
-            [CellError(1, "-", str(c.label), _("This required column is missing from the header row.")) for c in missing]
-        )
-    return mapping
-
-
 def _cases_by_project_code(codes):
     """The cases with these project codes, each with its pre-work items: two queries."""
     items = PreworkItem.objects.order_by("pk")
@@ -188,7 +171,7 @@ def parse_approvals(upload, *, today=None):
     the region codes, the cases of the file's codes and their pre-work items."""
     today = today or timezone.localdate()
     header, rows = _read_rows(upload)
-    mapping = _map_header(header)
+    mapping = map_header(header, COLUMNS)
     kinds = _kind_lookup()
     region_codes = set(RegionCode.objects.values_list("code", flat=True))
     read, errors = [], []

@@ -349,10 +349,11 @@ def _read_rows(upload):
     return header, rows
 
 
-def _map_header(header):
-    """{column key: index} from the header row; errors for missing required columns."""
+def map_header(header, columns=IMPORT_COLUMNS):
+    """{column key: index} from the header row (English or Chinese titles of ``columns``); errors
+    for missing required columns."""
     known = {}
-    for column in IMPORT_COLUMNS:
+    for column in columns:
         for name in column_names(column):
             known[name] = column
     mapping = {}
@@ -360,7 +361,7 @@ def _map_header(header):
         column = known.get(_normal(title)) if title is not None else None
         if column is not None and column.key not in mapping:
             mapping[column.key] = index
-    missing = [c for c in IMPORT_COLUMNS if c.required and c.key not in mapping]
+    missing = [c for c in columns if c.required and c.key not in mapping]
     if missing:
         raise ImportFailed(
             [
@@ -374,7 +375,7 @@ def _map_header(header):
 def parse_rows(upload):
     """Read and check every row. Returns [(row number, data, annual plans)] or raises ImportFailed."""
     header, rows = _read_rows(upload)
-    mapping = _map_header(header)
+    mapping = map_header(header)
     parser = _RowParser()
     by_key = {c.key: c for c in IMPORT_COLUMNS}
     year = timezone.localdate().year
