@@ -65,12 +65,15 @@ BY_KEY = {column.key: column for column in COLUMNS}
 
 # The platform's names of its approval items, as its exports write them, and the pre-work kind of
 # each (the kinds' own labels, in both languages, are accepted too). 可行性研究报告 is the project
-# approval of a government-invested project; 用地预审与选址意见书 the land pre-examination.
+# approval of a government-invested project (its own checklist item, 可研); 用地预审与选址意见书 the land
+# pre-examination.
 ITEM_NAMES = {
     PreworkKind.FILING: [
         "立项", "备案", "项目备案", "企业投资项目备案", "核准", "项目核准", "企业投资项目核准",
-        "项目建议书", "项目建议书审批", "可研", "可行性研究报告", "可行性研究报告审批", "立项/备案",
+        "项目建议书", "项目建议书审批", "立项/备案",
     ],
+    PreworkKind.FEASIBILITY: ["可研", "可行性研究报告", "可行性研究报告审批", "可研批复"],
+    PreworkKind.PRELIMINARY_DESIGN: ["初步设计", "初步设计审批", "初步设计及概算审批", "初步设计批复"],
     PreworkKind.LAND: ["用地预审", "用地预审与选址意见书", "建设项目用地预审与选址意见书", "土地", "用地"],
     PreworkKind.PLANNING: [
         "规划选址", "规划许可", "建设用地规划许可证", "建设工程规划许可证", "建设工程规划许可", "规划",

@@ -195,13 +195,15 @@ class ProjectForm(ServiceForm):
         Row("code", "project_code"),
         "name",
         "description",
-        Row("industry", "level", "demonstration"),
+        Row("industry", "industry_cluster"),
+        Row("project_type", "level", "demonstration"),
         Row("region", "owner"),
         Row("lead_unit", "responsible_leader"),
         "cooperating_units",
         FieldSet(
             _("Investment"),
             Row("total_investment", "investment_completed_total", "capital_gap"),
+            Row("land_area_mu"),
             Row("plan_this_year", "completed_this_year", "plan_next_year"),
         ),
         FieldSet(
@@ -221,6 +223,9 @@ class ProjectForm(ServiceForm):
             "name",
             "description",
             "industry",
+            "industry_cluster",
+            "project_type",
+            "land_area_mu",
             "level",
             "demonstration",
             "region",
@@ -294,6 +299,68 @@ class ProjectForm(ServiceForm):
         for name, field in self.fields.items():
             if field.disabled:
                 data.pop(name, None)
+        return data
+
+
+class IdeaForm(ServiceForm):
+    """A project idea (谋划): what a unit knows of it early, which need not be complete."""
+
+    total_investment = WanField(label=_("Total investment, rough (10k yuan)"), required=False)
+
+    layout = Layout(
+        "name",
+        "project_code",
+        "description",
+        Row("industry", "industry_cluster"),
+        Row("project_type", "region"),
+        "lead_unit",
+        Row("total_investment", "land_area_mu"),
+        "planned_start",
+    )
+
+    class Meta:
+        model = KeyProject
+        fields = [
+            "project_code",
+            "name",
+            "description",
+            "industry",
+            "industry_cluster",
+            "project_type",
+            "region",
+            "lead_unit",
+            "land_area_mu",
+            "planned_start",
+        ]
+        widgets = {
+            "planned_start": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, secretariat=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = Unit.objects.filter(kind=UnitKind.DISTRICT)
+        self.fields["lead_unit"].queryset = Unit.objects.exclude(kind__in=[UnitKind.INSTITUTION, UnitKind.ENTERPRISE])
+        self.fields["lead_unit"].label = _("Proposing unit")
+        if secretariat:
+            self.fields["lead_unit"].required = True
+        else:
+            # A unit's idea is its own: the service sets the unit.
+            del self.fields["lead_unit"]
+            self.layout = Layout(
+                "name",
+                "project_code",
+                "description",
+                Row("industry", "industry_cluster"),
+                Row("project_type", "region"),
+                Row("total_investment", "land_area_mu"),
+                "planned_start",
+            )
+
+    def service_data(self):
+        data = super().service_data()
+        if data.get("total_investment") is None:
+            data["total_investment"] = Decimal("0")
         return data
 
 

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .formatting import format_wan
-from .models.choices import PREWORK_SETTLED, PreworkKind, PreworkState
+from .models.choices import PREWORK_SETTLED, PreworkKind, PreworkState, ProjectType
+from .models.pipeline import EntryThreshold, readiness_needs
 
 # Checks the layers above add to a guard, by the guard's name: each takes the record and
 # returns its reasons, like a guard.
@@ -49,6 +50,56 @@ def _prework_reasons(case):
     ]
 
 
+def entry_threshold(project_type):
+    """The least total investment (yuan) of the reserve pool for ``project_type``, or None."""
+    return (
+        EntryThreshold.objects.filter(project_type=project_type).values_list("minimum_investment", flat=True).first()
+    )
+
+
+def enter_reserve(case):
+    """idea -> reserve: the idea is described, and large enough, for the reserve pool."""
+    reasons = []
+    if not case.lead_unit_id:
+        reasons.append(_("No lead unit is set."))
+    if not case.total_investment:
+        reasons.append(_("The total investment is not set."))
+    else:
+        threshold = entry_threshold(case.project_type)
+        if threshold is not None and case.total_investment < threshold:
+            reasons.append(
+                _(
+                    "The total investment of %(total)s is below the reserve pool's entry threshold of "
+                    "%(threshold)s for %(type)s projects."
+                )
+                % {
+                    "total": format_wan(case.total_investment),
+                    "threshold": format_wan(threshold),
+                    "type": ProjectType(case.project_type).label,
+                }
+            )
+    if case.land_area_mu is None:
+        reasons.append(_("The land area is not estimated (0 when the project needs no new land)."))
+    if not case.planned_start:
+        reasons.append(_("The planned start date is not set."))
+    return reasons
+
+
+def _readiness_reasons(case):
+    """What the project type's readiness checklist asks to be done (or waived) before selection."""
+    needed = readiness_needs().get(case.project_type, [])
+    if not needed:
+        return []
+    settled = {item.kind for item in case.prework_items.all() if item.state in PREWORK_SETTLED}
+    missing = [PreworkKind(kind).label for kind in needed if kind not in settled]
+    if not missing:
+        return []
+    return [
+        _("The readiness checklist asks for these before selection, neither done nor waived: %(items)s.")
+        % {"items": "、".join(str(label) for label in missing)}
+    ]
+
+
 def select(case):
     """reserve -> prework: the case is complete enough to be put on the key list."""
     reasons = []
@@ -65,7 +116,7 @@ def select(case):
         reasons.append(_("The planned start date is not set."))
     if not case.planned_finish:
         reasons.append(_("The planned finish date is not set."))
-    return reasons
+    return reasons + _readiness_reasons(case)
 
 
 def open_docking(case):
@@ -126,10 +177,10 @@ def complete(case):
 
 
 def prework_done(item):
-    """pending/in progress -> done: the approval is dated."""
-    if not item.done_on:
-        return [_("The date of the approval is not given.")]
-    return []
+    """pending/in progress -> done: the approval is dated (and, checked by ``cases.factors``, the
+    factor it asks the ledgers for is allocated)."""
+    reasons = [] if item.done_on else [_("The date of the approval is not given.")]
+    return reasons + _contributions("prework_done", item)
 
 
 def blocker_assign(blocker):

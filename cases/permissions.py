@@ -117,6 +117,11 @@ def can_create_project(user):
     return is_secretariat(user)
 
 
+def can_propose_idea(user):
+    """Ideas (谋划) come from the units and the project office; a unit's are its own."""
+    return is_secretariat(user) or (role_of(user) in UNIT_ROLES and _unit_id(user) is not None)
+
+
 def can_import_projects(user):
     return is_secretariat(user)
 

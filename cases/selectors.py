@@ -4,7 +4,10 @@ Each returns a queryset that already carries what its callers show, so that no c
 causes a query per row.
 """
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Value
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -12,13 +15,21 @@ from django.utils import timezone
 from . import permissions
 from .models import (
     BLOCKER_OPEN,
+    PIPELINE_STAGES,
     PREWORK_SETTLED,
+    STRATEGIC_EMERGING_INDUSTRIES,
     AnnualPlan,
     AuditEvent,
     Blocker,
+    EntryThreshold,
+    Industry,
+    IndustryCluster,
     KeyProject,
     Person,
     PreworkItem,
+    ReadinessItem,
+    ReadinessNeed,
+    Stage,
     Unit,
 )
 
@@ -63,7 +74,7 @@ def project_list(user, *, year=None):
     )
     return (
         KeyProject.objects.filter(permissions.project_scope(user))
-        .select_related("region", "lead_unit", "responsible_leader__unit", "owner")
+        .select_related("region", "lead_unit", "responsible_leader__unit", "owner", "industry_cluster")
         .annotate(
             planned_this_year=Subquery(plans.values("planned_investment")[:1]),
             completed_this_year=Subquery(plans.values("completed_investment")[:1]),
@@ -74,6 +85,59 @@ def project_list(user, *, year=None):
         )
         .order_by("code")
     )
+
+
+def _count(queryset):
+    """A correlated COUNT(*) of ``queryset``, 0 when it finds nothing."""
+    counted = queryset.order_by().values("project_type").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def pool_list(user, *, year=None):
+    """The ideas (谋划) and the reserve pool ``user`` may see, as the case list reads them, with
+    each case's readiness (its type's checklist: how many items, how many done or waived, how
+    many that selection needs are missing), its entry threshold and next year's plan."""
+    year = year or _this_year()
+    checklist = ReadinessItem.objects.filter(project_type=OuterRef("project_type"))
+    settled = PreworkItem.objects.filter(
+        project_id=OuterRef(OuterRef("pk")), kind=OuterRef("kind"), state__in=PREWORK_SETTLED
+    )
+    next_plans = AnnualPlan.objects.filter(project_id=OuterRef("pk"), year=year + 1).order_by()
+    return (
+        project_list(user, year=year)
+        .filter(stage__in=PIPELINE_STAGES)
+        .annotate(
+            readiness_total=_count(checklist),
+            readiness_settled=_count(checklist.filter(Exists(settled))),
+            readiness_missing_to_select=_count(
+                checklist.filter(needed=ReadinessNeed.TO_SELECT).exclude(Exists(settled))
+            ),
+            entry_threshold=Subquery(
+                EntryThreshold.objects.filter(project_type=OuterRef("project_type")).values("minimum_investment")[:1]
+            ),
+            planned_next_year=Subquery(next_plans.values("planned_investment")[:1]),
+        )
+        .prefetch_related(Prefetch("prework_items", queryset=PreworkItem.objects.order_by("id")))
+    )
+
+
+def readiness_checklists():
+    """{project type: [ReadinessItem in order]}, in one query."""
+    checklists = defaultdict(list)
+    for item in ReadinessItem.objects.order_by("project_type", "position", "id"):
+        checklists[item.project_type].append(item)
+    return checklists
+
+
+def readiness_of(project, checklist):
+    """[(checklist item, state)] of a case with its pre-work items read: each item's state is the
+    furthest of the case's items of that kind (done, waived, in progress, pending) or "missing"."""
+    order = {"done": 4, "waived": 3, "in_progress": 2, "pending": 1}
+    best = {}
+    for item in project.prework_items.all():
+        if order.get(item.state, 0) > order.get(best.get(item.kind), 0):
+            best[item.kind] = item.state
+    return [(line, best.get(line.kind, "missing")) for line in checklist]
 
 
 def project_detail(user, pk):
@@ -162,3 +226,50 @@ def project_counts_by_stage(user):
         .annotate(n=Count("pk"))
     )
 
+
+
+def industry_statistics(user, *, year=None):
+    """Cases by industry and by industrial cluster, in what ``user`` may see: how many are on the key
+    list (past the reserve pool, not withdrawn) and in the pipeline (谋划 and the reserve), their
+    total investment, and the year's plan and completion of those on the list. Strategic emerging
+    industries first, in the seed's order. Four queries, whatever the number of cases."""
+    year = year or _this_year()
+    visible = KeyProject.objects.filter(permissions.project_scope(user)).exclude(stage=Stage.WITHDRAWN)
+    listed = visible.exclude(stage__in=PIPELINE_STAGES)
+
+    def grouped(key):
+        rows = defaultdict(lambda: {"listed": 0, "pipeline": 0, "total": 0, "planned": 0, "completed": 0})
+        for row in (
+            visible.order_by()
+            .values(key, "stage")
+            .annotate(n=Count("pk"), total=Sum("total_investment"))
+        ):
+            figures = rows[row[key]]
+            figures["pipeline" if row["stage"] in PIPELINE_STAGES else "listed"] += row["n"]
+            if row["stage"] not in PIPELINE_STAGES:
+                figures["total"] += row["total"] or 0
+        plans = AnnualPlan.objects.filter(year=year, project__in=listed).order_by().values(f"project__{key}")
+        for row in plans.annotate(planned=Sum("planned_investment"), completed=Sum("completed_investment")):
+            rows[row[f"project__{key}"]]["planned"] += row["planned"] or 0
+            rows[row[f"project__{key}"]]["completed"] += row["completed"] or 0
+        return rows
+
+    def with_share(figures):
+        planned = figures["planned"]
+        share = (figures["completed"] * 100 / planned).quantize(Decimal("0.1")) if planned else None
+        return {**figures, "completed_share": share}
+
+    by_industry = grouped("industry")
+    strategic = list(STRATEGIC_EMERGING_INDUSTRIES)
+    order = strategic + [value for value in Industry.values if value not in strategic]
+    industries = [
+        {"industry": value, "label": Industry(value).label, "strategic": value in strategic, **with_share(by_industry[value])}
+        for value in order
+        if value in by_industry
+    ]
+    by_cluster = grouped("industry_cluster")
+    clusters = [
+        {"cluster": cluster.pk, "label": cluster.name, "industry": cluster.industry, **with_share(by_cluster[cluster.pk])}
+        for cluster in IndustryCluster.objects.filter(pk__in=[pk for pk in by_cluster if pk])
+    ]
+    return {"year": year, "industries": industries, "clusters": clusters}

@@ -1,43 +1,17 @@
 """The web interface of the domain, as viewflow viewsets in the Material frontend."""
 
 from django.urls import path
-from django.utils.formats import number_format
 from django.utils.html import format_html
-from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from viewflow.urls import Application, ModelViewset, ReadonlyModelViewset, route
 from viewflow.urls.model import DetailViewMixin
 
 from . import permissions, selectors, views
+from .columns import column, state_badge, wan_cell
 from .filters import PROJECT_SEARCH_FIELDS, ProjectFilter
-from .formatting import in_wan
 from .forms import BlockerForm, PreworkItemForm
 from .models import Blocker, KeyProject, Person, PreworkItem, Role, Unit
-
-
-def _column(label, orderby=None, numeric=False):
-    """Mark a viewset method as a list column with a translated header."""
-
-    def mark(method):
-        method.short_description = capfirst(label)
-        if orderby:
-            method.orderby_column = orderby
-        if numeric:
-            method.column_type = "numeric"
-        return method
-
-    return mark
-
-
-def wan_cell(amount):
-    return number_format(in_wan(amount), decimal_pos=2, force_grouping=True) if amount is not None else ""
-
-
-def state_badge(record, field="state"):
-    value = getattr(record, field)
-    return format_html(
-        '<span class="kp-badge kp-badge--{}">{}</span>', value, getattr(record, f"get_{field}_display")()
-    )
+from .pool import PoolViewset
 
 
 def works_with_cases(user):
@@ -96,23 +70,23 @@ class ProjectViewset(DetailViewMixin, ModelViewset):
             return self.reverse("detail", args=[obj.pk])
         return self.reverse("index")
 
-    @_column(_("stage"), "stage")
+    @column(_("stage"), "stage")
     def stage_badge(self, project):
         return state_badge(project, "stage")
 
-    @_column(_("total investment (10k yuan)"), "total_investment", numeric=True)
+    @column(_("total investment (10k yuan)"), "total_investment", numeric=True)
     def total_wan(self, project):
         return wan_cell(project.total_investment)
 
-    @_column(_("planned this year (10k yuan)"), numeric=True)
+    @column(_("planned this year (10k yuan)"), numeric=True)
     def plan_this_year_wan(self, project):
         return wan_cell(project.planned_this_year)
 
-    @_column(_("completed this year (10k yuan)"), numeric=True)
+    @column(_("completed this year (10k yuan)"), numeric=True)
     def completed_this_year_wan(self, project):
         return wan_cell(project.completed_this_year)
 
-    @_column(_("open blockers"), numeric=True)
+    @column(_("open blockers"), numeric=True)
     def open_blocker_count(self, project):
         return project.open_blocker_count
 
@@ -170,11 +144,11 @@ class _RecordViewset(ModelViewset):
     def get_object_url(self, request, obj):
         return views.project_url(obj.project, self.anchor)
 
-    @_column(_("key project"), "project__code")
+    @column(_("key project"), "project__code")
     def project_link(self, record):
         return format_html("{} {}", record.project.code, record.project.name)
 
-    @_column(_("state"), "state")
+    @column(_("state"), "state")
     def state_badge(self, record):
         return state_badge(record)
 
@@ -204,7 +178,7 @@ class PreworkItemViewset(_RecordViewset):
     update_view_class = views.PreworkItemUpdateView
     transition_view_class = views.PreworkItemTransitionView
 
-    @_column(_("item"), "kind")
+    @column(_("item"), "kind")
     def item_label(self, item):
         return item.label
 
@@ -240,6 +214,7 @@ class CasesApplication(Application):
     base_template_name = "kp/base_page.html"
 
     projects_path = route("projects/", ProjectViewset())
+    pool_path = route("pool/", PoolViewset())
     prework_path = route("prework/", PreworkItemViewset())
     blockers_path = route("blockers/", BlockerViewset())
 
@@ -257,7 +232,7 @@ class UnitViewset(ReadonlyModelViewset):
     list_filter_fields = ("kind",)
     list_search_fields = ("name", "short_name")
 
-    @_column(_("head"))
+    @column(_("head"))
     def unit_head(self, unit):
         return unit.head.name if unit.head else ""
 

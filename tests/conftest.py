@@ -3,6 +3,7 @@
 import shutil
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.utils import translation
 
@@ -48,6 +49,15 @@ def _english_unless_asked(settings):
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """What the cache holds (the readiness checklist's needs) is read from the database a test sees,
+    not from an earlier test's rolled-back rows."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

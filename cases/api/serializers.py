@@ -8,15 +8,18 @@ from rest_framework import serializers
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 
 from ..models import (
+    STRATEGIC_EMERGING_INDUSTRIES,
     AnnualPlan,
     AuditEvent,
     Blocker,
     KeyProject,
     Person,
     PreworkItem,
+    ReadinessNeed,
     Stage,
     Unit,
 )
+from ..selectors import readiness_of
 from ..services.records import BLOCKER_TRANSITION_FIELDS, PREWORK_TRANSITION_FIELDS
 from ..services.transitions import state_field
 from . import text
@@ -81,6 +84,11 @@ class ProjectListSerializer(serializers.ModelSerializer):
     )
     open_blocker_count = serializers.IntegerField(read_only=True)
     unsettled_prework_count = serializers.IntegerField(read_only=True)
+    strategic_emerging = serializers.SerializerMethodField()
+    industry_cluster_name = serializers.CharField(
+        source="industry_cluster.name", read_only=True, default=None, allow_null=True
+    )
+    project_type_display = serializers.CharField(source="get_project_type_display", read_only=True)
 
     class Meta:
         model = KeyProject
@@ -91,6 +99,12 @@ class ProjectListSerializer(serializers.ModelSerializer):
             "name",
             "industry",
             "industry_display",
+            "strategic_emerging",
+            "industry_cluster",
+            "industry_cluster_name",
+            "project_type",
+            "project_type_display",
+            "land_area_mu",
             "region",
             "region_name",
             "level",
@@ -113,6 +127,80 @@ class ProjectListSerializer(serializers.ModelSerializer):
             "demonstration",
             "version",
         ]
+
+
+    def get_strategic_emerging(self, project) -> bool:
+        return project.industry in STRATEGIC_EMERGING_INDUSTRIES
+
+
+class ReadinessLineSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    kind_display = serializers.CharField()
+    state = serializers.ChoiceField(choices=["done", "waived", "in_progress", "pending", "missing"])
+    needed_to_select = serializers.BooleanField()
+
+
+class PoolProjectSerializer(ProjectListSerializer):
+    """A case in the pipeline (谋划 or the reserve pool) with its readiness checklist."""
+
+    readiness_total = serializers.IntegerField(read_only=True)
+    readiness_settled = serializers.IntegerField(read_only=True)
+    readiness_missing_to_select = serializers.IntegerField(read_only=True)
+    readiness = serializers.SerializerMethodField()
+    entry_threshold = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True, allow_null=True)
+    meets_entry_threshold = serializers.SerializerMethodField()
+    planned_next_year = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True, allow_null=True)
+    planned_start = serializers.DateField(read_only=True, allow_null=True)
+
+    class Meta(ProjectListSerializer.Meta):
+        fields = ProjectListSerializer.Meta.fields + [
+            "planned_start",
+            "planned_next_year",
+            "entry_threshold",
+            "meets_entry_threshold",
+            "readiness_total",
+            "readiness_settled",
+            "readiness_missing_to_select",
+            "readiness",
+        ]
+
+    @extend_schema_field(ReadinessLineSerializer(many=True))
+    def get_readiness(self, project):
+        checklist = self.context["checklists"].get(project.project_type, [])
+        return [
+            {
+                "kind": line.kind,
+                "kind_display": line.get_kind_display(),
+                "state": state,
+                "needed_to_select": line.needed == ReadinessNeed.TO_SELECT,
+            }
+            for line, state in readiness_of(project, checklist)
+        ]
+
+    def get_meets_entry_threshold(self, project) -> bool:
+        return project.entry_threshold is None or project.total_investment >= project.entry_threshold
+
+
+class IdeaSerializer(text.ModelSerializer):
+    """A project idea (谋划): what a unit knows early. A unit's idea is led by that unit (its
+    ``lead_unit`` is set from the caller); the project office names the unit."""
+
+    class Meta:
+        model = KeyProject
+        fields = [
+            "project_code",
+            "name",
+            "description",
+            "industry",
+            "industry_cluster",
+            "project_type",
+            "region",
+            "lead_unit",
+            "total_investment",
+            "land_area_mu",
+            "planned_start",
+        ]
+        extra_kwargs = {"total_investment": {"required": False}}
 
 
 class ProjectDetailSerializer(ProjectListSerializer):
@@ -161,6 +249,9 @@ class ProjectWriteSerializer(text.ModelSerializer):
             "name",
             "description",
             "industry",
+            "industry_cluster",
+            "project_type",
+            "land_area_mu",
             "region",
             "owner",
             "level",

@@ -14,6 +14,8 @@ ROUTES = [
     ("units", views.UnitViewSet, "unit"),
     ("people", views.PersonViewSet, "person"),
     ("projects", views.ProjectViewSet, "project"),
+    ("pool", views.PoolViewSet, "pool"),
+    ("ideas", views.IdeaViewSet, "idea"),
     ("prework-items", views.PreworkItemViewSet, "prework-item"),
     ("blockers", views.BlockerViewSet, "blocker"),
     ("notifications", notification_api.NotificationViewSet, "notification"),

@@ -15,12 +15,20 @@ from ..excel import ImportFailed
 from ..filters import (
     PROJECT_SEARCH_FIELDS,
     BlockerFilter,
+    PoolFilter,
     PreworkItemFilter,
     ProjectFilter,
 )
 from ..forms import ImportForm
 from ..models import Blocker, KeyProject, PreworkItem, Role
 from . import serializers as s
+
+
+class PoolAccess(drf_permissions.BasePermission):
+    """The pipeline (ideas and the reserve pool) is the government's."""
+
+    def has_permission(self, request, view):
+        return permissions.is_internal(request.user)
 
 
 class CaseAccess(drf_permissions.BasePermission):
@@ -379,3 +387,43 @@ class BlockerViewSet(_RecordViewSet):
             expected_version=serializer.validated_data.get("version"),
         )
         return self._respond(blocker)
+
+
+class PoolViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The ideas (谋划) and the reserve pool, with each case's readiness checklist; filtered like the
+    pool's page (stage, pool by planned start, readiness, entry threshold, industry, cluster…)."""
+
+    permission_classes = [drf_permissions.IsAuthenticated, PoolAccess]
+    serializer_class = s.PoolProjectSerializer
+    filterset_class = PoolFilter
+    search_fields = PROJECT_SEARCH_FIELDS
+    ordering_fields = ["code", "name", "stage", "total_investment", "planned_start"]
+    ordering = ["stage", "code"]
+
+    def get_queryset(self):
+        return selectors.pool_list(self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "checklists": selectors.readiness_checklists()}
+
+
+class IdeaViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Propose a project idea (谋划); it enters the reserve pool by its guard, at the project office."""
+
+    permission_classes = [drf_permissions.IsAuthenticated, PoolAccess]
+    serializer_class = s.IdeaSerializer
+
+    def get_queryset(self):
+        return KeyProject.objects.none()
+
+    @extend_schema(responses={201: s.PoolProjectSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if not permissions.is_secretariat(request.user):
+            data.pop("lead_unit", None)
+        project = services.project_propose_idea(actor=request.user, data=data)
+        row = selectors.pool_list(request.user).get(pk=project.pk)
+        context = {**self.get_serializer_context(), "checklists": selectors.readiness_checklists()}
+        return Response(s.PoolProjectSerializer(row, context=context).data, status=status.HTTP_201_CREATED)

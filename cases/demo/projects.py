@@ -46,9 +46,10 @@ from .city import (
     share_of_year,
 )
 from .organisation import OrganisationBuilder
+from .pipeline import PipelineBuilder, project_type_of
 
 
-class DemoBuilder(OrganisationBuilder):
+class DemoBuilder(PipelineBuilder, OrganisationBuilder):
     """The city's key projects, each with the history its story and its stage imply."""
 
     # What each case is meant to show
@@ -159,6 +160,8 @@ class DemoBuilder(OrganisationBuilder):
                 "name": f"{region.short_name}{product}项目" if index % 4 else f"年产{size}万件{product}项目",
                 "description": f"{product}建设，总投资约{total // WAN}万元。",
                 "industry": industry,
+                "industry_cluster": self.cluster_of(industry),
+                "project_type": project_type_of(industry),
                 "region": region,
                 "owner": self.enterprise(industry),
                 "level": self.rng.choice([Level.MUNICIPAL] * 6 + [Level.PROVINCIAL] * 3 + [Level.NATIONAL]),
@@ -514,5 +517,6 @@ def seed_demo(stdout=None, *, builder_class=DemoBuilder):
     with transaction.atomic():
         builder.build_organisation()
         builder.build_projects()
+        builder.build_pipeline()
         builder.build_owner()
     return True

@@ -5,8 +5,10 @@ from .audit import AppendOnlyError, AuditAction, AuditEvent
 from .choices import (
     ACTIVE_STAGES,
     BLOCKER_OPEN,
+    PIPELINE_STAGES,
     PREWORK_SETTLED,
     STAGE_PATH,
+    STRATEGIC_EMERGING_INDUSTRIES,
     WITHDRAWABLE_STAGES,
     BlockerCategory,
     BlockerState,
@@ -14,6 +16,7 @@ from .choices import (
     Level,
     PreworkKind,
     PreworkState,
+    ProjectType,
     Stage,
 )
 from .org import (
@@ -28,6 +31,7 @@ from .org import (
     UnitGroup,
     UnitKind,
 )
+from .pipeline import EntryThreshold, IndustryCluster, ReadinessItem, ReadinessNeed
 from .projects import AnnualPlan, KeyProject
 from .records import Blocker, BlockerInput, PreworkItem
 from .regions import RegionCode, project_code_problems, validate_project_code
@@ -35,7 +39,9 @@ from .regions import RegionCode, project_code_problems, validate_project_code
 __all__ = [
     "ACTIVE_STAGES",
     "BLOCKER_OPEN",
+    "PIPELINE_STAGES",
     "PREWORK_SETTLED",
+    "STRATEGIC_EMERGING_INDUSTRIES",
     "STAGE_PATH",
     "WITHDRAWABLE_STAGES",
     "project_code_problems",
@@ -50,7 +56,9 @@ __all__ = [
     "BlockerState",
     "IdentityMapping",
     "IdentitySource",
+    "EntryThreshold",
     "Industry",
+    "IndustryCluster",
     "InstitutionType",
     "KeyProject",
     "LeaderResponsibility",
@@ -59,7 +67,10 @@ __all__ = [
     "PreworkItem",
     "PreworkKind",
     "PreworkState",
+    "ProjectType",
     "Rank",
+    "ReadinessItem",
+    "ReadinessNeed",
     "RegionCode",
     "Role",
     "Stage",

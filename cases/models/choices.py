@@ -6,6 +6,7 @@ from django.utils.translation import pgettext_lazy
 
 
 class Stage(models.TextChoices):
+    IDEA = "idea", pgettext_lazy("stage", "Idea")
     RESERVE = "reserve", _("Reserve")
     PREWORK = "prework", _("Pre-work")
     DOCKING = "docking", _("Financing docking")
@@ -18,6 +19,7 @@ class Stage(models.TextChoices):
 
 # The stages a case works through, in order; suspended and withdrawn sit beside them.
 STAGE_PATH = [
+    Stage.IDEA,
     Stage.RESERVE,
     Stage.PREWORK,
     Stage.DOCKING,
@@ -26,7 +28,9 @@ STAGE_PATH = [
     Stage.COMPLETED,
 ]
 ACTIVE_STAGES = [Stage.PREWORK, Stage.DOCKING, Stage.FINANCING, Stage.CONSTRUCTION]
-WITHDRAWABLE_STAGES = [Stage.RESERVE, Stage.PREWORK, Stage.DOCKING]
+WITHDRAWABLE_STAGES = [Stage.IDEA, Stage.RESERVE, Stage.PREWORK, Stage.DOCKING]
+# The pipeline before the key list: ideas (谋划) and the reserve pool (储备).
+PIPELINE_STAGES = [Stage.IDEA, Stage.RESERVE]
 
 
 class Industry(models.TextChoices):
@@ -45,6 +49,30 @@ class Industry(models.TextChoices):
     OTHER = "other", pgettext_lazy("industry", "Other")
 
 
+# The strategic emerging industries of the seed (the city's opinions on them), in its order.
+STRATEGIC_EMERGING_INDUSTRIES = [
+    Industry.NEXT_GEN_IT,
+    Industry.BIOTECH,
+    Industry.HIGH_END_EQUIPMENT,
+    Industry.NEW_MATERIALS,
+    Industry.NEW_ENERGY,
+    Industry.NEW_ENERGY_VEHICLES,
+    Industry.GREEN,
+    Industry.DIGITAL_CREATIVE,
+]
+
+
+class ProjectType(models.TextChoices):
+    """What kind of project it is: its entry threshold and its readiness checklist follow from it."""
+
+    INDUSTRIAL = "industrial", _("Industrial")
+    INFRASTRUCTURE = "infrastructure", _("Infrastructure")
+    SERVICES = "services", _("Services")
+    AGRICULTURE = "agriculture", _("Agriculture and rural")
+    SOCIAL = "social", _("Social undertakings")
+    ECOLOGY = "ecology", _("Ecology and environment")
+
+
 class Level(models.TextChoices):
     MUNICIPAL = "municipal", _("Municipal")
     PROVINCIAL = "provincial", _("Provincial")
@@ -58,6 +86,8 @@ class PreworkKind(models.TextChoices):
     EIA = "eia", _("Environmental impact assessment")
     ENERGY = "energy", _("Energy review")
     CONSTRUCTION_PERMIT = "construction_permit", _("Construction permit")
+    FEASIBILITY = "feasibility", _("Feasibility study")
+    PRELIMINARY_DESIGN = "preliminary_design", _("Preliminary design")
     OTHER = "other", pgettext_lazy("pre-work kind", "Other")
 
 

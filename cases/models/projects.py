@@ -18,9 +18,11 @@ from .choices import (
     WITHDRAWABLE_STAGES,
     Industry,
     Level,
+    ProjectType,
     Stage,
 )
 from .org import Person, Unit
+from .pipeline import IndustryCluster
 from .regions import validate_project_code
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
@@ -53,6 +55,30 @@ class KeyProject(VersionedModel):
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     industry = models.CharField(_("industry"), max_length=30, choices=Industry.choices)
+    industry_cluster = models.ForeignKey(
+        IndustryCluster,
+        verbose_name=_("industrial cluster"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
+    project_type = models.CharField(
+        _("project type"),
+        max_length=20,
+        choices=ProjectType.choices,
+        default=ProjectType.INDUSTRIAL,
+        help_text=_("Sets the reserve pool's entry threshold and the readiness checklist."),
+    )
+    land_area_mu = models.DecimalField(
+        _("land area (mu)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=NON_NEGATIVE,
+        help_text=_("The land the project needs, in mu (亩); 0 when it needs no new land."),
+    )
     region = models.ForeignKey(
         Unit,
         verbose_name=_("region"),
@@ -153,6 +179,10 @@ class KeyProject(VersionedModel):
                 name="keyproject_gap_within_total",
             ),
             models.CheckConstraint(
+                condition=Q(land_area_mu__isnull=True) | Q(land_area_mu__gte=0),
+                name="keyproject_land_area_non_negative",
+            ),
+            models.CheckConstraint(
                 condition=Q(planned_finish__isnull=True)
                 | Q(planned_start__isnull=True)
                 | Q(planned_finish__gte=F("planned_start")),
@@ -167,6 +197,7 @@ class KeyProject(VersionedModel):
         ]
         indexes = [
             models.Index(fields=["industry"]),
+            models.Index(fields=["project_type"]),
             models.Index(fields=["stage", "code"]),
         ]
 
@@ -205,6 +236,17 @@ class KeyProject(VersionedModel):
 
     # Stage transitions. Their methods change nothing but the state: the service saves,
     # audits and notifies. Guards and permissions live in guards.py and permissions.py.
+
+    @transition(
+        field=stage,
+        source=Stage.IDEA,
+        target=Stage.RESERVE,
+        conditions=[guards.passes(guards.enter_reserve)],
+        permission=transition_permission("enter_reserve"),
+        custom={"label": _("Enter the reserve pool"), "guard": guards.enter_reserve},
+    )
+    def enter_reserve(self):
+        pass
 
     @transition(
         field=stage,

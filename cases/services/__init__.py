@@ -2,6 +2,7 @@
 transaction. Financing docking's are in ``cases.financing.services``."""
 
 from .errors import Conflict, ServiceError, TransitionBlocked, TransitionNotAvailable
+from .pipeline import project_propose_idea
 from .projects import project_create, project_record_investment, project_transition, project_update
 from .records import (
     blocker_report,
@@ -26,6 +27,7 @@ __all__ = [
     "prework_item_transition",
     "prework_item_update",
     "project_create",
+    "project_propose_idea",
     "project_record_investment",
     "project_transition",
     "project_update",

@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from cases import guards
+from cases import guards, selectors
+from cases.filters import horizon_of
 from cases.models import (
     AnnualPlan,
     AuditEvent,
@@ -20,6 +21,7 @@ from cases.models import (
     Person,
     PreworkItem,
     PreworkState,
+    ProjectType,
     Stage,
     Unit,
     UnitKind,
@@ -47,8 +49,22 @@ def test_seed_demo_builds_a_city_once_with_every_stage_and_the_demo_logins(db, s
     assert PreworkItem.objects.exists()
     assert set(Blocker.objects.values_list("state", flat=True)) == set(BlockerState.values)
     # Every project past the reserve got there through the services, so its history says so.
-    selected = KeyProject.objects.exclude(stage__in=[Stage.RESERVE, Stage.WITHDRAWN])
+    selected = KeyProject.objects.exclude(stage__in=[Stage.IDEA, Stage.RESERVE, Stage.WITHDRAWN])
     assert AuditEvent.objects.filter(transition="select").count() == selected.count()
+    # The pipeline: ideas proposed by the units' heads, a reserve pool of about 150 with their
+    # checklists worked to every point, planned starts over the pool's five years, in clusters.
+    ideas = KeyProject.objects.filter(stage=Stage.IDEA)
+    assert 10 <= ideas.count() <= 20
+    assert ideas.filter(created_by__person__role="unit_head").count() >= ideas.count() // 2
+    pool = selectors.pool_list(User.objects.get(username="secretariat"))
+    reserve = [row for row in pool if row.stage == Stage.RESERVE]
+    assert 140 <= len(reserve) <= 170
+    settled = {row.readiness_settled * 10 // row.readiness_total for row in reserve if row.readiness_total}
+    assert {0, 10} <= settled and len(settled) >= 6  # none, all, and most shares between
+    assert {horizon_of(row.planned_start) for row in reserve} >= {"execution", "rolling", "reserve"}
+    assert any(row.entry_threshold and row.total_investment < row.entry_threshold for row in pool)
+    assert KeyProject.objects.filter(industry_cluster__isnull=False).count() >= 100
+    assert set(KeyProject.objects.values_list("project_type", flat=True)) == set(ProjectType.values)
     withdrawn = KeyProject.objects.filter(stage=Stage.WITHDRAWN)
     assert AuditEvent.objects.filter(transition="withdraw").exclude(reason="").count() == withdrawn.count()
     assert not AuditEvent.objects.filter(at__gt=timezone.now()).exists()  # history, none of it ahead of now
@@ -103,7 +119,7 @@ def test_the_demo_cases_keep_to_their_plans_and_their_approvals_to_their_time_bu
     assert min(paces) < Decimal("0.64") and min(paces) > Decimal("0.5")
 
     # And the cases selected are done with most of their pre-work, each approval in its time ...
-    selected = KeyProject.objects.exclude(stage__in=[Stage.RESERVE, Stage.WITHDRAWN])
+    selected = KeyProject.objects.exclude(stage__in=[Stage.IDEA, Stage.RESERVE, Stage.WITHDRAWN])
     required = PreworkItem.objects.filter(project__in=selected, required=True)
     settled = required.filter(state__in=[PreworkState.DONE, PreworkState.WAIVED])
     assert settled.count() >= 0.8 * required.count()

@@ -1,5 +1,5 @@
 """The monthly dashboard's figures: investment against plan by month, lights by month, overdue tasks
-by unit, the bulletin's ranking."""
+by unit, the bulletin's ranking, and the cases by industry (strategic emerging first) and cluster."""
 
 import datetime
 from collections import defaultdict
@@ -12,6 +12,7 @@ from viewflow.workflow.status import STATUS
 from cases.models import (
     AnnualPlan,
 )
+from cases.selectors import industry_statistics
 from workflow.engine.models import TaskClock
 
 from .bulletin import CENT, HUNDRED, INVESTMENT_STAGES, bulletin_of, bulletins, grouped, scores_of
@@ -134,4 +135,5 @@ def dashboard(user, *, month=None, now=None):
         "investment": investment_by_month(today),
         "lights": lights_by_month(today),
         "overdue": overdue_by_unit(now),
+        "industries": industry_statistics(user, year=today.year),
     }

@@ -20,6 +20,8 @@ from viewflow.workflow.status import STATUS
 
 from cases.models import (
     AnnualPlan,
+    PIPELINE_STAGES,
+    Industry,
     AuditEvent,
     Blocker,
     BlockerState,
@@ -571,7 +573,7 @@ def test_the_api_scores_exempts_revokes_and_issues(org, scored_park):
     assert dashboard["lights"] == [{"month": "2026-10-01", "green": 1, "yellow": 0, "red": 1}]
 
 
-def test_the_dashboard_draws_its_four_charts_with_their_data(org, scored_park):
+def test_the_dashboard_draws_its_charts_with_their_data(org, scored_park):
     report(org.park, scored_park["late_case"], due=at(11, 6, 23), submitted=at(11, 5))
     MonthlyReport.objects.update(state=MonthlyReport.State.ACCEPTED, investment_month=Decimal("1234567"))
     AnnualPlan.objects.update_or_create(  # as accepting the report records it
@@ -579,12 +581,23 @@ def test_the_dashboard_draws_its_four_charts_with_their_data(org, scored_park):
         defaults={"planned_investment": Decimal("3000000"), "completed_investment": Decimal("1234567")},
     )
     clocks([(org.park, org.project, at(11, 2), None)])
+    # Given every case in infrastructure at 300 万元, but the late one in new energy at 500 万元
+    KeyProject.objects.update(industry=Industry.INFRASTRUCTURE, total_investment=Decimal("3000000"), capital_gap=0)
+    KeyProject.objects.filter(pk=scored_park["late_case"].pk).update(industry=Industry.NEW_ENERGY, total_investment=Decimal("5000000"))
+    # the listed ones the head sees (past the reserve pool)
+    others = KeyProject.objects.filter(lead_unit=org.park).exclude(stage__in=PIPELINE_STAGES).exclude(pk=scored_park["late_case"].pk).count()
     with time_machine.travel(NOW, tick=False):
         page_client, _api = clients(org.head)
         Bulletin.objects.update(state=Bulletin.State.ISSUED)
         page = page_client.get("/workflow/dashboard/")
     html = page.content.decode()
-    assert html.count('<svg class="kp-chart') == 5  # investment, lights, the two groups' rankings, overdue
+    # investment, lights, the two groups' rankings, overdue, key projects by industry
+    assert html.count('<svg class="kp-chart') == 6
+    # the industry bars: strategic emerging industries first, each with its cases' total in 万元
+    assert [(bar["label"], bar["value"], bar["css"]) for bar in page.context["industry_chart"]["bars"]] == [
+        ("New energy", Decimal("500.00"), "strategic"),
+        ("Infrastructure", Decimal("300.00") * others, "plain"),
+    ]
     assert 'role="img"' in html and "<title" in html
     assert page.context["overdue"] == {"units": [{"unit": org.park.pk, "name": org.park.short_name, "overdue": 1}], "total": 1}
     october = page.context["investment_points"][9]

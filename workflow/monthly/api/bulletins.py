@@ -133,12 +133,40 @@ class RankingSerializer(serializers.Serializer):
     scores = UnitScoreSerializer(many=True)
 
 
+class IndustryFiguresSerializer(serializers.Serializer):
+    listed = serializers.IntegerField(help_text="Cases on the key list (past the reserve pool, not withdrawn).")
+    pipeline = serializers.IntegerField(help_text="Cases in 谋划 and the reserve pool.")
+    total = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="Total investment of the listed, yuan.")
+    planned = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="The year's plan of the listed, yuan.")
+    completed = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="Completed this year, yuan.")
+    completed_share = serializers.DecimalField(max_digits=7, decimal_places=1, allow_null=True)
+
+
+class IndustryRowSerializer(IndustryFiguresSerializer):
+    industry = serializers.CharField()
+    label = serializers.CharField()
+    strategic = serializers.BooleanField(help_text="A strategic emerging industry.")
+
+
+class ClusterRowSerializer(IndustryFiguresSerializer):
+    cluster = serializers.IntegerField()
+    label = serializers.CharField()
+    industry = serializers.CharField()
+
+
+class IndustriesSerializer(serializers.Serializer):
+    year = serializers.IntegerField()
+    industries = IndustryRowSerializer(many=True)
+    clusters = ClusterRowSerializer(many=True)
+
+
 class DashboardSerializer(serializers.Serializer):
     bulletin = serializers.DictField(allow_null=True, help_text="The bulletin ranked: id, month, number, state.")
     ranking = RankingSerializer(many=True)
     investment = InvestmentSerializer()
     lights = LightMonthSerializer(many=True)
     overdue = OverdueByUnitSerializer()
+    industries = IndustriesSerializer()
 
 
 def _score_row(score):
@@ -334,5 +362,6 @@ class DashboardView(APIView):
             "investment": data["investment"],
             "lights": data["lights"],
             "overdue": data["overdue"],
+            "industries": data["industries"],
         }
         return Response(DashboardSerializer(body).data)

@@ -306,7 +306,7 @@ def line_chart(points, series, bars_key=None):
 
 
 def dashboard_charts(data):
-    """The four charts of the dashboard from ``dashboard.dashboard``'s figures."""
+    """The five charts of the dashboard from ``dashboard.dashboard``'s figures."""
     investment = data["investment"]
     points = [
         {
@@ -357,7 +357,20 @@ def dashboard_charts(data):
         [{"label": row["name"], "value": row["overdue"], "css": "overdue", "text": str(row["overdue"])}
          for row in data["overdue"]["units"]]
     )
+    industry_chart = hbar_chart(
+        [
+            {
+                "label": str(row["label"]),
+                "value": in_wan(row["total"]),
+                "css": "strategic" if row["strategic"] else "plain",
+                "text": f"{_fmt(in_wan(row['total']))} · {row['listed']}",
+            }
+            for row in data["industries"]["industries"]
+            if row["listed"]
+        ]
+    )
     return {
+        "industry_chart": industry_chart,
         "investment_chart": investment_chart,
         "investment_points": points,
         "lights_chart": lights_chart,
