@@ -103,9 +103,31 @@ class ProjectListView(ListModelView):
         return context
 
 
+# Sections the rooms above add to the case page without subclassing it: (template, context
+# function). The function takes the case and the reader and returns the section's context, or
+# None to leave the section out; the page includes each template in the order registered.
+_case_sections = []
+
+
+def register_case_section(template_name, context_fn):
+    """Add a section to the case page; registering the same template twice adds it once."""
+    if all(name != template_name for name, _fn in _case_sections):
+        _case_sections.append((template_name, context_fn))
+
+
+def case_sections(project, user):
+    """The registered sections the reader sees, as (template name, context) pairs."""
+    sections = []
+    for template_name, context_fn in _case_sections:
+        context = context_fn(project, user)
+        if context is not None:
+            sections.append((template_name, context))
+    return sections
+
+
 class ProjectDetailView(DetailModelView):
     """The case page. The layers above add their sections by extending ``get_context_data``
-    (financing docking: the dockings and the financing needs)."""
+    (financing docking: the dockings and the financing needs), or with ``register_case_section``."""
 
     template_name = "cases/project_detail.html"
 
@@ -134,6 +156,7 @@ class ProjectDetailView(DetailModelView):
                 "can_edit": permissions.can_edit_project(user, project),
                 "can_add_prework": permissions.can_add_prework(user, project),
                 "can_report_blocker": permissions.can_report_blocker(user, project),
+                "case_sections": case_sections(project, user),
             }
         )
         return context
