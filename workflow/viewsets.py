@@ -32,6 +32,7 @@ from workflow.monthly.pages import lights
 from workflow.monthly.pages import (
     meetings as meeting_pages,
 )
+from workflow.planning.flows import ProposeFlow
 
 
 class CoordinationApplication(engine_pages.ScopedWorkflowAppViewset):
@@ -54,6 +55,7 @@ class CoordinationApplication(engine_pages.ScopedWorkflowAppViewset):
                 engine_pages.ScopedFlowViewset(ReportFlow, icon="summarize"),
                 engine_pages.ScopedFlowViewset(DecisionFlow, icon="how_to_vote"),
                 engine_pages.ScopedFlowViewset(DockingFollowUpFlow, icon="handshake"),
+                engine_pages.ScopedFlowViewset(ProposeFlow, icon="event_note"),
             ],
             **kwargs,
         )

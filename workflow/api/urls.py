@@ -15,6 +15,7 @@ from workflow.monthly.api.documents import (
 )
 from workflow.monthly.api.lights import LightViewSet
 from workflow.monthly.api.meetings import MeetingViewSet
+from workflow.planning.api import PlanViewSet
 
 router = SimpleRouter()
 router.register("tasks", TaskViewSet, basename="task")
@@ -23,6 +24,7 @@ router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("bulletins/exemptions", ExemptionViewSet, basename="bulletin-exemption")
 router.register("bulletins", BulletinViewSet, basename="bulletin")
 router.register("cycle", CycleViewSet, basename="cycle")
+router.register("planning", PlanViewSet, basename="planning")
 router.register("reports", ReportViewSet, basename="report")
 router.register(r"reports/(?P<report_id>[0-9]+)/attachments", ReportAttachmentViewSet, basename="report-attachment")
 router.register("documents/meetings", MeetingDocumentViewSet, basename="meeting-document")

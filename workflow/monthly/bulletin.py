@@ -9,7 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.status import STATUS
@@ -22,6 +23,7 @@ from cases.models import (
     AuditAction,
     Blocker,
     BlockerState,
+    KeyProject,
     Person,
     Role,
     Stage,
@@ -34,6 +36,7 @@ from cases.services.errors import Conflict
 from notifications.services import Message, notify_each
 from workflow.engine.calendar import WorkingCalendar
 from workflow.engine.models import TaskClock
+from workflow.planning import figures as plan_figures
 
 from .lights import expected_progress
 from .models import (
@@ -182,15 +185,17 @@ def _report_items(month, now):
 
 def _investment_items(year, expected):
     items = []
+    # The planned figure is the published plan's (``workflow.planning``), else the case's annual plan.
+    completed_of = AnnualPlan.objects.filter(project=OuterRef("pk"), year=year).values("completed_investment")[:1]
     for unit_id, project_id, planned, completed in (
-        AnnualPlan.objects.filter(
-            year=year,
-            planned_investment__gt=0,
-            project__stage__in=INVESTMENT_STAGES,
-            project__lead_unit__kind__in=SCORED_KINDS,
+        KeyProject.objects.filter(stage__in=INVESTMENT_STAGES, lead_unit__kind__in=SCORED_KINDS)
+        .annotate(
+            planned=plan_figures.planned_investment(year),
+            completed=Coalesce(Subquery(completed_of), Value(Decimal("0")), output_field=DecimalField(max_digits=16, decimal_places=2)),
         )
+        .filter(planned__gt=0)
         .order_by()
-        .values_list("project__lead_unit_id", "project_id", "planned_investment", "completed_investment")
+        .values_list("lead_unit_id", "pk", "planned", "completed")
     ):
         on_track = completed * HUNDRED >= planned * expected
         items.append(Item(unit_id, project_id, done=int(on_track), of=1, planned=planned, completed=completed))

@@ -28,6 +28,7 @@ from viewflow.workflow.status import STATUS
 from cases.models import AnnualPlan, KeyProject, Stage
 from workflow.engine.interventions import RULE, InterviewRequest, interventions
 from workflow.engine.models import Escalation
+from workflow.planning import figures as plan_figures
 
 from .models import Light, LightRule, LightSnapshot
 from .periods import as_of_for, first_of_month, months_back
@@ -74,7 +75,7 @@ def measures_queryset(as_of, projects=None):
         queryset = queryset.filter(pk__in=projects)
     return (
         queryset.annotate(
-            plan_planned=Subquery(year_plan.values("planned_investment")[:1]),
+            plan_planned=plan_figures.planned_investment(as_of.year),
             plan_completed=Subquery(year_plan.values("completed_investment")[:1]),
             task_level=Subquery(open_levels[:1], output_field=IntegerField()),
             orders_overdue=Coalesce(interventions().overdue_orders_of_case(project_ref=OuterRef("pk"), before=end_of_day), 0),
