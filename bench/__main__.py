@@ -20,6 +20,8 @@ BENCHMARKS = {
     "escalation": "bench.escalation",
     "monthly": "bench.monthly",
     "docking": "bench.docking",
+    "planning": "bench.planning",
+    "pool": "bench.pool",
     "throughput": "bench.throughput",
 }
 # The services a benchmark needs, used when the environment names none.
@@ -28,6 +30,7 @@ SERVICES = {
     "escalation": {"CELERY_BROKER_URL": "memory://", "CELERY_TASK_ALWAYS_EAGER": "false"},
     "monthly": {"CELERY_BROKER_URL": "memory://"},
     "docking": {"CELERY_BROKER_URL": "memory://"},
+    "pool": {"CELERY_BROKER_URL": "memory://"},
     "throughput": {
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/keyprojects",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",

@@ -5,6 +5,7 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from cases.api import urls as case_api
+from cases.factors.api import urls as factors_api
 from cases.financing.api import urls as financing_api
 
 
@@ -23,6 +24,6 @@ def _router(*route_lists):
     return router
 
 
-router = _router(case_api.ROUTES, financing_api.ROUTES)
+router = _router(case_api.ROUTES, financing_api.ROUTES, factors_api.ROUTES)
 
-urlpatterns = [*case_api.PATHS, *financing_api.PATHS, path("", include(router.urls))]
+urlpatterns = [*case_api.PATHS, *financing_api.PATHS, *factors_api.PATHS, path("", include(router.urls))]

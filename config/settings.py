@@ -46,10 +46,12 @@ INSTALLED_APPS = [
     "notifications",
     "cases",
     "cases.financing",
+    "cases.factors",
     "workflow",
     "workflow.engine",
     "workflow.coordination",
     "workflow.monthly",
+    "workflow.planning",
 ]
 
 MIDDLEWARE = [

@@ -7,10 +7,12 @@ from django.views.i18n import JavaScriptCatalog
 from viewflow.contrib.auth import AuthViewset
 from viewflow.urls import Site
 
+from cases.factors.viewsets import FactorsApplication
 from cases.financing.viewsets import CasesApplication, FinancingApplication
 from cases.viewsets import OrganisationApplication
 from notifications.viewsets import NotificationsApplication
 from workflow.engine.views import HomeView, MyWorkView, TakeTaskView
+from workflow.planning.viewsets import PlanningApplication
 from workflow.viewsets import CoordinationApplication
 
 
@@ -37,7 +39,9 @@ site = KeyProjectsSite(
     viewsets=[
         CasesApplication(),
         CoordinationApplication(),
+        PlanningApplication(),
         FinancingApplication(),
+        FactorsApplication(),
         OrganisationApplication(),
         NotificationsApplication(),
     ],

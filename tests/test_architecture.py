@@ -91,9 +91,11 @@ def test_the_domains_have_their_rooms():
     for package in (
         "cases",
         "cases/financing",
+        "cases/factors",
         "workflow/engine",
         "workflow/coordination",
         "workflow/monthly",
+        "workflow/planning",
         "notifications",
     ):
         assert (ROOT / package / "__init__.py").is_file(), package

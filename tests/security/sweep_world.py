@@ -26,6 +26,7 @@ from rest_framework.test import APIClient
 from viewflow.workflow.models import Process
 
 from cases import services as case_services
+from cases.factors import services as factor_services
 from cases.financing.models import EventInvitation, MatchmakingEvent
 from cases.models import PreworkItem, Role, Stage, UnitKind
 from notifications.models import Notification
@@ -153,6 +154,19 @@ def build():
                 PreworkItem.objects.select_related("project").get(pk=item.pk)
             )
             add("prework", s, item.pk, item.title)
+            if s == "A":  # one land ledger, kept by a department of neither side
+                ledger = factor_services.ledger_open(
+                    factor="land", year=2026, bureau=org.department, actor=org.secretariat.user
+                )
+                factor_services.ledger_receive(
+                    ledger=ledger, quantity=100, reason="省下达指标", actor=org.secretariat.user
+                )
+                add("ledger", None, ledger.pk)
+            factor_request = factor_services.factor_request(
+                item=item, factor="land", year=2026, quantity=30, actor=org.secretariat.user,
+                note=f"要素{s}-用地指标申请",
+            )
+            add("factor_request", s, factor_request.pk, factor_request.note)
             blocker = case_services.blocker_report(
                 project=project,
                 actor=p.reporter.user,
@@ -268,6 +282,9 @@ def build():
                         extra={"process": process.pk},
                     )
 
+    # The annual plan: each side's unit's task "propose projects" (processes of no case).
+    _propose_tasks(w, org, side, add)
+
     # Each role's clients: pages through a session, the API through a token.
     for role in ROLES:
         # A server error is answered (500), not raised: the sweep reports it with the request.
@@ -281,6 +298,28 @@ def build():
         w.__dict__.setdefault("api", {})[role] = api
     w.no_person = User.objects.create_user("sweep_no_person")
     return w
+
+
+def _propose_tasks(w, org, side, add):
+    from decimal import Decimal
+
+    from workflow.planning import services as planning_services
+    from workflow.planning.flows import ProposeFlow
+    from workflow.planning.models import ProposeProcess
+
+    today = timezone.localdate()
+    compilation = planning_services.compilation_open(
+        actor=org.secretariat.user, year=today.year + 1, deadline=today + datetime.timedelta(days=30),
+        target_total=Decimal("1"),
+    )
+    for s in SIDES:
+        unit = side[s].unit
+        if not ProposeProcess.objects.filter(compilation=compilation, unit=unit).exists():
+            ProposeFlow.start.run(compilation=compilation, unit=unit)
+        for process in ProposeProcess.objects.filter(compilation=compilation, unit=unit):
+            add("process", s, process.pk, flow="propose")
+            for task in process.task_set.all():
+                add("task", s, task.pk, flow="propose", node=task.flow_task.name, extra={"process": process.pk})
 
 
 def _processes_of(project):
@@ -317,6 +356,10 @@ def forbidden(role, obj):
         return True  # side B's head's, none of the swept roles'
     if role in ("secretariat", "supervisor"):
         return False
+    if kind == "ledger":
+        return role != "leader"  # the keeping bureau's and the secretariat's; supervisors and leaders read
+    if kind == "factor_request" and role in ("bank", "owner"):
+        return True  # banks and owners see nothing of the factor ledgers
     if kind == "acceptance":
         return True  # the secretariat's alone
     if role == "leader" and kind in ("bulletin", "exemption"):

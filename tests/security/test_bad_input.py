@@ -30,6 +30,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from cases import services as case_services
+from cases.factors import services as factor_services
 from cases.financing.models import Docking, FinancialProduct, FinancingNeed, MatchmakingEvent
 from cases.models import AuditEvent, Blocker, KeyProject, PreworkItem, Stage
 from notifications.models import Notification
@@ -175,6 +176,11 @@ def world(org, django_capture_on_commit_callbacks):
         monthly_launch.start_report_flows(list(MonthlyReport.objects.values_list("pk", flat=True)))
         meeting = meeting_draft(month=MONTH, actor=org.secretariat.user)
         bulletins.bulletin_compute(month=MONTH)
+        ledger = factor_services.ledger_open(factor="land", year=2026, bureau=org.department, actor=org.secretariat.user)
+        factor_services.ledger_receive(ledger=ledger, quantity=100, reason="下达", actor=org.secretariat.user)
+        factor_request = factor_services.factor_request(
+            item=item, factor="land", year=2026, quantity=5, actor=org.secretariat.user
+        )
     now = timezone.now()
     event = MatchmakingEvent.objects.create(
         title="路演专场",
@@ -214,6 +220,8 @@ def world(org, django_capture_on_commit_callbacks):
         task=task,
         report=report,
         submitted=submitted,
+        ledger=ledger,
+        factor_request=factor_request,
         codes=itertools.count(1),
     )
 
@@ -234,6 +242,8 @@ def _path_record(w, path):
         "/api/bulletins/": w.bulletin,
         "/api/tasks/": w.task,
         "/api/reports/": w.report,
+        "/api/factor-ledgers/": w.ledger,
+        "/api/factor-requests/": w.factor_request,
     }
     return next((record for prefix, record in by_prefix.items() if path.startswith(prefix)), None)
 
@@ -270,6 +280,10 @@ BASES = {
     "POST /api/prework-items/{id}/transitions/": lambda w: {
         "transition": "start", "version": _fresh(w.item).version, "started_on": str(timezone.localdate()),
     },
+    "POST /api/factor-ledgers/": lambda w: {"factor": "energy", "year": 2026, "bureau": w.org.department.pk},
+    "POST /api/factor-ledgers/{id}/lines/": lambda w: {"kind": "received", "quantity": "5", "reason": "追加"},
+    "POST /api/factor-requests/": lambda w: {"item": w.item.pk, "factor": "land", "year": 2026, "quantity": "3"},
+    "POST /api/factor-requests/{id}/steps/": lambda w: {"step": "reserve", "reason": "列入计划"},
     "POST /api/blockers/": lambda w: {"project": w.prework.pk, "title": "资金缺口", "category": "land"},
     "PUT /api/blockers/{id}/": lambda w: {
         "title": "用地指标不足", "category": "land", "version": _fresh(w.blocker).version,

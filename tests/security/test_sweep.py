@@ -28,6 +28,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 from viewflow.workflow.models import Process, Task
 
+from cases.factors.models import FactorLedger, FactorRequest
 from cases.financing.models import Docking, FinancialProduct, FinancingNeed, MatchmakingEvent
 from cases.models import AuditEvent, Blocker, KeyProject, Person, PreworkItem, Unit
 from notifications.models import Notification
@@ -85,6 +86,8 @@ MODEL_OF = {
     "bulletin": Bulletin,
     "exemption": ScoreExemption,
     "notification": Notification,
+    "ledger": FactorLedger,
+    "factor_request": FactorRequest,
     "unit": Unit,
     "person": Person,
     "process": Process,
@@ -286,6 +289,8 @@ API_KIND_OF_PREFIX = {
     "/api/notifications/": "notification",
     "/api/units/": "unit",
     "/api/people/": "person",
+    "/api/factor-ledgers/": "ledger",
+    "/api/factor-requests/": "factor_request",
 }
 # Parameters that name the object by themselves, and how each is read from the object.
 API_KIND_OF_PARAMETER = {"acceptance_id": "acceptance", "attachment_id": "attachment"}
@@ -631,6 +636,9 @@ HTML_KIND_OF_PREFIX = {
     "org/units/": "unit",
     "org/people/": "person",
     "notifications/": "notification",
+    "factors/ledgers/": "ledger",
+    "factors/requests/": "factor_request",
+    "factors/projects/": "project",
 }
 # Parameters that name the route's object, by name (whatever the route).
 HTML_OBJECT_PARAMETERS = {
@@ -659,6 +667,7 @@ TRANSITION_OF_PREFIX = {
     "cases/blockers/": "resolve",
     "cases/dockings/": "contact",
     "financing/needs/": "submit",
+    "factors/requests/": "allocate",
 }
 FLOW_ROUTE = re.compile(r"^workflow/flows/(\w+)/")
 FLOW_NODE_ROUTE = re.compile(r"^workflow/flows/(\w+)/<int:process_pk>/(\w+)/<int:task_pk>/")
