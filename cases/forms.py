@@ -28,6 +28,7 @@ from .models import (
     Unit,
     UnitKind,
 )
+from .services.pipeline import IDEA_FIELDS
 from .services.projects import SECRETARIAT_FIELDS
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -320,18 +321,7 @@ class IdeaForm(ServiceForm):
 
     class Meta:
         model = KeyProject
-        fields = [
-            "project_code",
-            "name",
-            "description",
-            "industry",
-            "industry_cluster",
-            "project_type",
-            "region",
-            "lead_unit",
-            "land_area_mu",
-            "planned_start",
-        ]
+        fields = [name for name in IDEA_FIELDS if name != "total_investment"]  # in 万元, above
         widgets = {
             "planned_start": forms.DateInput(attrs={"type": "date"}),
             "description": forms.Textarea(attrs={"rows": 3}),

@@ -20,6 +20,7 @@ from ..models import (
     Unit,
 )
 from ..selectors import readiness_of
+from ..services.pipeline import IDEA_FIELDS
 from ..services.records import BLOCKER_TRANSITION_FIELDS, PREWORK_TRANSITION_FIELDS
 from ..services.transitions import state_field
 from . import text
@@ -187,19 +188,7 @@ class IdeaSerializer(text.ModelSerializer):
 
     class Meta:
         model = KeyProject
-        fields = [
-            "project_code",
-            "name",
-            "description",
-            "industry",
-            "industry_cluster",
-            "project_type",
-            "region",
-            "lead_unit",
-            "total_investment",
-            "land_area_mu",
-            "planned_start",
-        ]
+        fields = IDEA_FIELDS
         extra_kwargs = {"total_investment": {"required": False}}
 
 

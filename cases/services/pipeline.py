@@ -7,9 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import permissions
-from ..models import AuditAction, KeyProject, Stage
-from .audit import audit_record, snapshot
-from .projects import PROJECT_FIELDS
+from ..models import KeyProject, Stage
+from .projects import audit_project_created
 
 # What an idea says of itself; the rest comes when it is worked out in the reserve pool.
 IDEA_FIELDS = [
@@ -66,14 +65,5 @@ def project_propose_idea(*, actor, data, reason="") -> KeyProject:
         except IntegrityError:
             if attempt == 2:
                 raise
-    values = snapshot(project, PROJECT_FIELDS)
-    audit_record(
-        actor=actor,
-        instance=project,
-        action=AuditAction.CREATED,
-        project=project,
-        to_state=project.stage,
-        reason=reason,
-        changes={name: [None, value] for name, value in values.items() if value not in (None, "", [])},
-    )
+    audit_project_created(actor=actor, project=project, reason=reason)
     return project

@@ -144,8 +144,16 @@ def project_create(*, actor, data, annual_plans=None, reason="") -> KeyProject:
     if "cooperating_units" in data:
         project.cooperating_units.set(data["cooperating_units"])
     plan_changes = _save_plans(project, _plan_rows(annual_plans))
+    audit_project_created(
+        actor=actor, project=project, reason=reason, plans={key: new for key, (_old, new) in plan_changes.items()}
+    )
+    return project
+
+
+def audit_project_created(*, actor, project, reason="", plans=None):
+    """The audit line of a new case: every field it was given, with its annual plans."""
     values = snapshot(project, PROJECT_FIELDS)
-    values.update({key: new for key, (_old, new) in plan_changes.items()})
+    values.update(plans or {})
     audit_record(
         actor=actor,
         instance=project,
@@ -155,7 +163,6 @@ def project_create(*, actor, data, annual_plans=None, reason="") -> KeyProject:
         reason=reason,
         changes={name: [None, value] for name, value in values.items() if value not in (None, "", [])},
     )
-    return project
 
 
 @transaction.atomic

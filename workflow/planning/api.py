@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import permissions as drf_permissions
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from cases.api import text
@@ -162,9 +163,19 @@ class PlanViewSet(viewsets.GenericViewSet):
     pagination_class = None
 
     def _compilation(self, raw):
+        """The compilation of the year ``raw`` that the person may see; 404 otherwise."""
         raw = str(raw or "")
         year = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else None
-        return selectors.compilation_of(self.request.user, year) if year else None
+        compilation = selectors.compilation_of(self.request.user, year) if year else None
+        if compilation is None:
+            raise NotFound(_("No compilation of that year."))
+        return compilation
+
+    def _posted(self, serializer_class):
+        """The request's body, validated (400 with the errors by field), and its year's compilation."""
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data, self._compilation(serializer.validated_data["year"])
 
     @extend_schema(summary="The compilations, newest year first", responses={200: CompilationSerializer(many=True)})
     def list(self, request):
@@ -175,8 +186,6 @@ class PlanViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"])
     def check(self, request):
         compilation = self._compilation(request.query_params.get("year"))
-        if compilation is None:
-            return Response({"detail": _("No compilation of that year.")}, status=404)
         return Response(CheckSerializer(selectors.check(compilation)).data)
 
     @extend_schema(summary="The year's proposals you may see", parameters=[YEAR],
@@ -184,8 +193,6 @@ class PlanViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"])
     def proposals(self, request):
         compilation = self._compilation(request.query_params.get("year"))
-        if compilation is None:
-            return Response({"detail": _("No compilation of that year.")}, status=404)
         rows = selectors.proposals(request.user, compilation)[:1000]
         return Response(ProposalSerializer(rows, many=True).data)
 
@@ -193,12 +200,7 @@ class PlanViewSet(viewsets.GenericViewSet):
                    responses={201: ProposalSerializer, **ERRORS})
     @action(detail=False, methods=["post"])
     def propose(self, request):
-        serializer = ProposeSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        compilation = self._compilation(data["year"])
-        if compilation is None:
-            return Response({"detail": _("No compilation of that year.")}, status=404)
+        data, compilation = self._posted(ProposeSerializer)
         try:
             proposal = services.proposal_save(actor=request.user, compilation_id=compilation.pk,
                                               project_id=data["project"], data=data)
@@ -229,11 +231,7 @@ class PlanViewSet(viewsets.GenericViewSet):
                    request=PublishSerializer, responses={200: OpenApiResponse(description="{\"year\": 2027, \"version\": 1}"), **ERRORS})
     @action(detail=False, methods=["post"])
     def publish(self, request):
-        serializer = PublishSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        compilation = self._compilation(serializer.validated_data["year"])
-        if compilation is None:
-            return Response({"detail": _("No compilation of that year.")}, status=404)
+        _data, compilation = self._posted(PublishSerializer)
         try:
             version = services.compilation_publish(actor=request.user, compilation_id=compilation.pk)
         except ValidationError as error:
@@ -244,12 +242,7 @@ class PlanViewSet(viewsets.GenericViewSet):
                    request=WindowSerializer, responses={200: CompilationSerializer, **ERRORS})
     @action(detail=False, methods=["post"])
     def window(self, request):
-        serializer = WindowSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        compilation = self._compilation(data["year"])
-        if compilation is None:
-            return Response({"detail": _("No compilation of that year.")}, status=404)
+        data, compilation = self._posted(WindowSerializer)
         try:
             compilation = adjustments.adjustment_window_set(
                 actor=request.user, compilation_id=compilation.pk, start=data["start"], end=data["end"]
@@ -262,12 +255,7 @@ class PlanViewSet(viewsets.GenericViewSet):
                    request=AdjustSerializer, responses={201: VersionSerializer, **ERRORS})
     @action(detail=False, methods=["post"])
     def adjust(self, request):
-        serializer = AdjustSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        compilation = self._compilation(data["year"])
-        if compilation is None:
-            return Response({"detail": _("No compilation of that year.")}, status=404)
+        data, compilation = self._posted(AdjustSerializer)
         try:
             version = adjustments.plan_adjust(
                 actor=request.user, compilation_id=compilation.pk, change=data["change"], project_id=data["project"],
@@ -283,8 +271,6 @@ class PlanViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"])
     def versions(self, request):
         compilation = self._compilation(request.query_params.get("year"))
-        if compilation is None:
-            return Response({"detail": _("No compilation of that year.")}, status=404)
         return Response(VersionSerializer(selectors.versions(compilation), many=True).data)
 
     @extend_schema(
@@ -299,8 +285,6 @@ class PlanViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"])
     def diff(self, request):
         compilation = self._compilation(request.query_params.get("year"))
-        if compilation is None:
-            return Response({"detail": _("No compilation of that year.")}, status=404)
         numbers = {}
         for name in ("older", "newer"):
             raw = request.query_params.get(name)
