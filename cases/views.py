@@ -42,6 +42,21 @@ def xlsx_response(content, file_name):
 # Home
 
 
+class AllowedPage(LoginRequiredMixin, generic.TemplateView):
+    """A page of an application for the people ``allowed`` lets in; anyone else logged in is
+    refused (403), anyone not logged in is sent to log in."""
+
+    viewset = None
+
+    def allowed(self, user):
+        raise NotImplementedError
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not self.allowed(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
 class HomeView(LoginRequiredMixin, generic.TemplateView):
     """Where everyone lands: the cases in their scope by stage, and where to go next."""
 

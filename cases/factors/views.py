@@ -53,16 +53,9 @@ def step_options(request, user, ledger_writable):
     return [(name, str(label)) for name, (_fn, label, sources) in STEPS.items() if request.state in sources]
 
 
-class FactorsPage(LoginRequiredMixin, generic.TemplateView):
-    viewset = None
-
+class FactorsPage(case_views.AllowedPage):
     def allowed(self, user):
         return permissions.can_read_ledgers(user)
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not self.allowed(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
 
 class LedgerListView(FactorsPage):

@@ -1,13 +1,11 @@
 """What the financing pages share: their base page, links, amounts in 万元 and form errors."""
 
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.views import generic
 
 from cases.formatting import TEN_THOUSAND
 from cases.models import Role
+from cases.views import AllowedPage
 
 from .. import permissions
 
@@ -48,18 +46,11 @@ def _query_without_page(request):
     return query.urlencode()
 
 
-class FinancingPage(LoginRequiredMixin, generic.TemplateView):
+class FinancingPage(AllowedPage):
     """A page for the white list's readers: government people and institutions' people."""
-
-    viewset = None
 
     def allowed(self, user):
         return permissions.can_read_white_list(user)
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not self.allowed(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
 
 def _form_errors(form, error):
