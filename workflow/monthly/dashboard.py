@@ -9,11 +9,10 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from viewflow.workflow.status import STATUS
 
-from cases.models import (
-    AnnualPlan,
-)
+from cases.models import AnnualPlan, KeyProject
 from cases.selectors import industry_statistics
 from workflow.engine.models import TaskClock
+from workflow.planning import figures as plan_figures
 
 from .bulletin import CENT, HUNDRED, INVESTMENT_STAGES, bulletin_of, bulletins, grouped, scores_of
 from .lights import expected_progress
@@ -30,7 +29,7 @@ OVERDUE_UNITS = 15
 
 def investment_by_month(today):
     """This year, month by month, one account of the investment: the plan's expected investment
-    to date (annual plans times the expected progress), the investment accepted monthly reports
+    to date (the year's published plan, else the annual plans, times the expected progress), the investment accepted monthly reports
     completed in each month, and the investment completed to date.
 
     The year's completion is the annual plans' (``completed``, the headline). Accepted reports
@@ -39,11 +38,17 @@ def investment_by_month(today):
     cumulative line therefore ends on the headline's figure. Both count the same cases: those
     whose plan counts (``INVESTMENT_STAGES``)."""
     year = today.year
-    plans = AnnualPlan.objects.filter(year=year, project__stage__in=INVESTMENT_STAGES).aggregate(
-        planned=Sum("planned_investment"), completed=Sum("completed_investment")
-    )
-    planned = plans["planned"] or Decimal("0")
-    completed = plans["completed"] or Decimal("0")
+    # The plan is the year's published plan where there is one (``workflow.planning``), as the
+    # lights and the bulletin read it; the completion is the cases' annual plans'.
+    planned = (
+        KeyProject.objects.filter(stage__in=INVESTMENT_STAGES)
+        .annotate(planned=plan_figures.planned_investment(year))
+        .aggregate(total=Sum("planned"))["total"]
+    ) or Decimal("0")
+    completed = (
+        AnnualPlan.objects.filter(year=year, project__stage__in=INVESTMENT_STAGES)
+        .aggregate(total=Sum("completed_investment"))["total"]
+    ) or Decimal("0")
     reported = dict(
         MonthlyReport.objects.filter(
             month__gte=datetime.date(year, 1, 1),

@@ -9,8 +9,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef
 
-from cases.models import AnnualPlan, AuditEvent, KeyProject
+from cases.models import AnnualPlan, AuditEvent, KeyProject, Stage
 from tests.cases.factories import KeyProjectFactory
+from workflow.monthly import dashboard
 from workflow.planning import adjustments, figures, selectors, services
 from workflow.planning.models import PlanVersion
 
@@ -127,3 +128,16 @@ def test_the_monthly_cycle_reads_the_latest_published_figure(org, window):
 def test_a_year_without_a_published_plan_reads_the_cases_annual_plan(org):
     AnnualPlan.objects.create(project=org.project, year=2026, planned_investment=Decimal("123.00"))
     assert planned_of(org.project, 2026) == Decimal("123.00")
+
+
+def test_the_dashboard_plans_the_year_with_the_published_plan(org, published):
+    # Given the published plan of 2027 with the case at 3,000 万元, its own annual plan saying 1 yuan,
+    # and a case off the plan whose annual plan says 5 yuan, both under construction
+    KeyProject.objects.filter(pk__in=[org.project.pk, org.second.pk]).update(stage=Stage.CONSTRUCTION)
+    AnnualPlan.objects.create(project=org.project, year=YEAR, planned_investment=Decimal("1"), completed_investment=Decimal("7"))
+    AnnualPlan.objects.create(project=org.second, year=YEAR, planned_investment=Decimal("5"), completed_investment=Decimal("2"))
+    # When the dashboard counts the year's investment in June
+    figures_ = dashboard.investment_by_month(datetime.date(YEAR, 6, 30))
+    # Then the plan is the published one, and the completion the cases' own
+    assert figures_["planned"] == Decimal(3000) * WAN
+    assert figures_["completed"] == Decimal("9")
