@@ -6,6 +6,7 @@ Drawn from a generator of its own, so that the city's cases keep their stories."
 
 import datetime
 import random
+from collections import defaultdict
 from decimal import Decimal
 
 from .. import services
@@ -59,6 +60,9 @@ def project_type_of(industry):
     return TYPE_OF_INDUSTRY.get(industry, ProjectType.INDUSTRIAL)
 
 
+PHASES = ["", "", "二期", "三期", "四期", "五期", "六期", "七期", "八期", "九期", "十期"]
+
+
 class PipelineBuilder:
     """Mixed into the demo builder: ``build_clusters`` before the cases, ``build_pipeline`` after."""
 
@@ -71,6 +75,16 @@ class PipelineBuilder:
             self.clusters[industry] = cluster
         return self.clusters
 
+    @staticmethod
+    def phased_name(region, product, phases):
+        """``东湖区储能电站项目``, and for the same product in the same place again its next phase
+        (``二期``, ``三期`` …), as real projects are named."""
+        phases[(region, product)] += 1
+        phase = phases[(region, product)]
+        if phase == 1:
+            return f"{region}{product}项目"
+        return f"{region}{product}{PHASES[phase] if phase < len(PHASES) else f'{phase}期'}项目"
+
     def cluster_of(self, industry):
         if not hasattr(self, "clusters"):
             self.build_clusters()
@@ -82,6 +96,7 @@ class PipelineBuilder:
         industries = list(INDUSTRY_PROFILES)
         regions = [self.units[name] for name, _short in DISTRICTS]
         year = self.today.year
+        phases = defaultdict(int)
         for index in range(POOL_PROJECTS + IDEAS):
             industry = industries[index % len(industries)]
             abbr, products, _word = INDUSTRY_PROFILES[industry]
@@ -100,7 +115,7 @@ class PipelineBuilder:
             age = rng.randint(20, 400)
             is_idea = index >= POOL_PROJECTS
             data = {
-                "name": f"{region.short_name}{product}{'谋划' if is_idea else ''}项目（储备{index + 1}）",
+                "name": self.phased_name(region.short_name, product, phases),
                 "description": f"{product}，总投资约{total // WAN}万元。",
                 "industry": industry,
                 "industry_cluster": self.cluster_of(industry),
