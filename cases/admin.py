@@ -13,11 +13,14 @@ from .models import (
     AnnualPlan,
     AuditEvent,
     Blocker,
+    EntryThreshold,
     IdentityMapping,
+    IndustryCluster,
     KeyProject,
     LeaderResponsibility,
     Person,
     PreworkItem,
+    ReadinessItem,
     RegionCode,
     Unit,
 )
@@ -64,6 +67,36 @@ class RegionCodeAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "unit"]
     search_fields = ["code", "name", "unit__name"]
     list_select_related = ["unit"]
+
+
+@admin.register(IndustryCluster)
+class IndustryClusterAdmin(admin.ModelAdmin):
+    """The city's industrial clusters (产业集群), each within an industry, for the cases to name."""
+
+    list_display = ["name", "industry", "position"]
+    list_filter = ["industry"]
+    list_editable = ["position"]
+    search_fields = ["name"]
+
+
+@admin.register(EntryThreshold)
+class EntryThresholdAdmin(admin.ModelAdmin):
+    """The reserve pool's entry thresholds (入库门槛): the least total investment per project type
+    that the guard from idea to reserve asks for."""
+
+    list_display = ["project_type", "minimum_investment"]
+
+
+@admin.register(ReadinessItem)
+class ReadinessItemAdmin(admin.ModelAdmin):
+    """The readiness checklist per project type: which pre-work the pool counts, and which of it
+    the case needs before it may leave the reserve (``select``). Saved changes reach every
+    process within a minute (the checklists are cached that long)."""
+
+    list_display = ["project_type", "kind", "needed", "position"]
+    list_filter = ["project_type", "needed"]
+    list_editable = ["needed", "position"]
+    ordering = ["project_type", "position"]
 
 
 class PersonInline(admin.StackedInline):

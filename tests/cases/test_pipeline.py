@@ -352,3 +352,36 @@ def test_the_statistics_put_strategic_industries_first_and_count_the_pipeline_ap
     assert order.index(Industry.BIOTECH) < order.index(Industry.INFRASTRUCTURE)
     (cluster_row,) = figures["clusters"]
     assert cluster_row["label"] == "生物医药产业集群" and cluster_row["total"] == 50000 * WAN
+
+
+def test_the_admin_edits_the_thresholds_and_the_checklists_and_the_guards_follow(org, client):
+    # Given the project office's administrator in the Django admin
+    admin_user = org.secretariat.user
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client.force_login(admin_user)
+    for model in ("industrycluster", "entrythreshold", "readinessitem"):
+        assert client.get(reverse(f"admin:cases_{model}_changelist")).status_code == 200
+    # When it raises the industrial threshold to 5 亿元 (the form takes yuan, as stored)
+    threshold = EntryThreshold.objects.get(project_type=ProjectType.INDUSTRIAL)
+    answer = client.post(
+        reverse("admin:cases_entrythreshold_change", args=[threshold.pk]),
+        {"project_type": ProjectType.INDUSTRIAL, "minimum_investment": "500000000"},
+    )
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    # and makes the EIA needed before selection
+    line = ReadinessItem.objects.get(project_type=ProjectType.INDUSTRIAL, kind=PreworkKind.EIA)
+    answer = client.post(
+        reverse("admin:cases_readinessitem_change", args=[line.pk]),
+        {"project_type": line.project_type, "kind": line.kind, "position": line.position, "needed": ReadinessNeed.TO_SELECT},
+    )
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    # Then a 3 亿元 idea may not enter the reserve, and a reserve case without the EIA may not be selected
+    with pytest.raises(TransitionBlocked) as blocked:
+        services.project_transition(project_id=propose(org).pk, transition="enter_reserve", actor=admin_user)
+    assert "50,000.00" in blocked.value.reasons[0]
+    with pytest.raises(TransitionBlocked) as blocked:
+        services.project_transition(
+            project_id=ready_to_select(org.project, leader=org.leader).pk, transition="select", actor=admin_user
+        )
+    assert "Environmental impact assessment" in " ".join(blocked.value.reasons)
