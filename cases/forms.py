@@ -335,11 +335,12 @@ class IdeaForm(ServiceForm):
         if secretariat:
             self.fields["lead_unit"].required = True
         else:
-            # A unit's idea is its own: the service sets the unit.
+            # A unit's idea is its own: the service sets the unit. The platform's project code is the
+            # project office's to record, as on every case.
             del self.fields["lead_unit"]
+            del self.fields["project_code"]
             self.layout = Layout(
                 "name",
-                "project_code",
                 "description",
                 Row("industry", "industry_cluster"),
                 Row("project_type", "region"),

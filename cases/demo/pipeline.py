@@ -164,10 +164,15 @@ class PipelineBuilder:
         actor = unit.head.user if unit.head_id else self.secretariat.user
         if actor == self.secretariat.user:
             data["lead_unit"] = unit
-        data["project_code"] = platform_project_code(
+        idea = self.act(age, services.project_propose_idea, actor=actor, data=data)
+        # The platform gives the idea its code when the unit registers it there; the project office records it.
+        code = platform_project_code(
             REGION_CODES[data["region"].name], self.today - datetime.timedelta(days=age), POOL_CODE_SERIALS + index, rng
         )
-        return self.act(age, services.project_propose_idea, actor=actor, data=data)
+        return self.act(
+            age - 1, services.project_update, project=idea, actor=self.secretariat.user, data={"project_code": code},
+            expected_version=idea.version,
+        )
 
     def work_the_checklist(self, project, checklist, rng, age):
         """Its type's checklist worked to some point: the first items done, the next under way."""

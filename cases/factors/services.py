@@ -174,7 +174,11 @@ def ledger_open(*, factor, year, bureau, actor) -> FactorLedger:
     ledger.full_clean()
     if bureau.kind != "department":
         raise ValidationError({"bureau": _("A ledger is kept by a department.")})
-    ledger.save()
+    try:
+        with transaction.atomic():  # two openings at once: the second is told, as the check above tells it
+            ledger.save()
+    except IntegrityError:
+        raise ValidationError({"factor": _("This factor's ledger for that year is open already.")}) from None
     audit_record(
         actor=actor,
         instance=ledger,

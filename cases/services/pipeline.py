@@ -48,6 +48,9 @@ def project_propose_idea(*, actor, data, reason="") -> KeyProject:
         raise ValidationError({name: _("This field cannot be set here.") for name in sorted(unknown)})
     data = dict(data)
     if not permissions.is_secretariat(actor):
+        if data.get("project_code"):
+            raise ValidationError({"project_code": _("Only the secretariat may change this.")})
+        data.pop("project_code", None)
         data["lead_unit"] = permissions.person_of(actor).unit
     year = timezone.localdate().year
     for attempt in range(3):

@@ -5,7 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -23,6 +23,7 @@ from cases.models import (
     ProjectType,
     ReadinessItem,
     ReadinessNeed,
+    RegionCode,
     Stage,
 )
 from cases.services import TransitionBlocked
@@ -385,3 +386,20 @@ def test_the_admin_edits_the_thresholds_and_the_checklists_and_the_guards_follow
             project_id=ready_to_select(org.project, leader=org.leader).pk, transition="select", actor=admin_user
         )
     assert "Environmental impact assessment" in " ".join(blocked.value.reasons)
+
+
+def test_a_unit_may_not_record_the_platform_code_on_its_idea(org, as_user):
+    # The platform's project code is the secretariat's to record, on an idea as on every case
+    with pytest.raises(ValidationError) as refused:
+        propose(org, project_code="2603-369902-04-01-583922")
+    assert "project_code" in refused.value.message_dict
+    body = {"name": "接口提出的谋划项目", "industry": Industry.NEW_ENERGY, "region": org.district.pk,
+            "project_code": "2603-369902-04-01-583922"}
+    api = as_user(org.head).post(reverse("api:idea-list"), body, content_type="application/json")
+    assert api.status_code == 400 and "project_code" in api.json()
+    assert not KeyProject.objects.filter(stage=Stage.IDEA).exists()
+    # and the secretariat may
+    RegionCode.objects.create(code="369902", name="江城区", unit=org.district)
+    assert services.project_propose_idea(
+        actor=org.secretariat.user, data=idea_data(org, lead_unit=org.park, project_code="2603-369902-04-01-583922")
+    ).project_code == "2603-369902-04-01-583922"

@@ -91,6 +91,8 @@ def plan_adjust(*, actor, compilation_id, change, project_id, data=None, reason=
             raise ValidationError({"project": _("%(code)s is on the plan already: re-plan it instead.") % {"code": project.code}})
         if project.stage in CLOSED_STAGES:
             raise ValidationError({"project": _("%(code)s is completed or withdrawn.") % {"code": project.code}})
+        if project.stage == Stage.IDEA:
+            raise ValidationError({"project": _("%(code)s is still an idea: let it into the reserve pool first.") % {"code": project.code}})
     elif entry is None:
         raise ValidationError({"project": _("%(code)s is not on the plan of %(year)s.") % {"code": project.code, "year": compilation.year}})
     if change != PlanVersion.Change.DROPPED:

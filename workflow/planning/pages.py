@@ -15,6 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import generic
 
+from cases.formatting import in_wan
 from cases.models import KeyProject
 
 from . import adjustments, permissions, selectors, services
@@ -235,9 +236,11 @@ class ProposeView(ReadMixin, generic.FormView):
         if proposal is not None:
             projects = KeyProject.objects.filter(Q(pk__in=projects.values("pk")) | Q(pk=proposal.project_id)).order_by("code")
             kwargs.setdefault("initial", {})
+            # The amounts are stored in yuan and typed in 万元.
             kwargs["initial"] = {
-                "project": proposal.project_id, "planned_year": proposal.planned_year, "planned_next": proposal.planned_next,
-                "planned_after": proposal.planned_after, "planned_start": proposal.planned_start,
+                "project": proposal.project_id, "planned_year": in_wan(proposal.planned_year),
+                "planned_next": in_wan(proposal.planned_next), "planned_after": in_wan(proposal.planned_after),
+                "planned_start": proposal.planned_start,
             }
         kwargs["projects"] = projects
         return kwargs

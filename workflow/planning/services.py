@@ -5,7 +5,7 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.workflow.exceptions import FlowRuntimeError
@@ -72,7 +72,11 @@ def compilation_open(*, actor, year, deadline=None, target_total, targets=None) 
         raise ValidationError(errors)
     compilation = PlanCompilation(year=year, deadline=deadline, target_total=target_total, opened_by=actor)
     compilation.full_clean()
-    compilation.save()
+    try:
+        with transaction.atomic():  # two openings at once: the second is told, as the check above tells it
+            compilation.save()
+    except IntegrityError:
+        raise ValidationError({"year": _("The compilation of %(year)s is open already.") % {"year": year}}) from None
     rows = []
     for (kind, key), amount in (targets or {}).items():
         if amount is None:
@@ -168,9 +172,12 @@ def proposal_save(*, actor, compilation_id, project_id, data, proposal_id=None) 
     # A proposal sent back may be corrected (again) past the deadline, until it is submitted again.
     correcting = proposal is not None and (proposal.state == PlanProposal.State.RETURNED or bool(proposal.return_reason))
     _check_open(compilation, unit_id, correcting=correcting)
-    project = KeyProject.objects.filter(pk=project_id).first()
+    # Only the unit's own cases are looked up: another unit's case is not named to it.
+    project = KeyProject.objects.filter(pk=project_id, lead_unit_id=unit_id).first()
     if project is None:
         raise ValidationError({"project": _("Choose one of your unit's reserve cases.")})
+    if proposal is not None and project.pk != proposal.project_id:
+        raise ValidationError({"project": _("A proposal keeps its case: withdraw it and propose the other case.")})
     errors = _proposal_errors(compilation, unit_id, project, data, proposal)
     if errors:
         raise ValidationError(errors)
@@ -202,12 +209,16 @@ def proposal_save(*, actor, compilation_id, project_id, data, proposal_id=None) 
 @transaction.atomic
 def proposal_withdraw(*, actor, proposal_id):
     unit_id = permissions.proposing_unit_id(actor)
+    found = PlanProposal.objects.filter(pk=proposal_id, unit_id=unit_id).values_list("compilation_id", flat=True).first()
+    if unit_id is None or found is None:
+        raise PermissionDenied(_("This proposal is not your unit's."))
+    compilation = _locked(found)  # the compilation first, then the proposal, as every write here locks them
     proposal = PlanProposal.objects.select_for_update(of=("self",)).filter(pk=proposal_id, unit_id=unit_id).first()
-    if unit_id is None or proposal is None:
+    if proposal is None:
         raise PermissionDenied(_("This proposal is not your unit's."))
     if proposal.state == PlanProposal.State.ACCEPTED:
         raise ValidationError(_("This proposal was accepted: the secretariat has decided it."))
-    _check_open(_locked(proposal.compilation_id), unit_id, correcting=True)
+    _check_open(compilation, unit_id, correcting=True)
     audit_record(actor=actor, instance=proposal, action=AuditAction.UPDATED, project=proposal.project,
                  changes={"withdrawn": [None, "1"]})
     proposal.delete()
@@ -241,8 +252,9 @@ def proposals_submit(*, task, user, note=""):
 
 def _decidable(actor, proposal_id):
     _secretariat(actor)
+    compilation_id = PlanProposal.objects.filter(pk=proposal_id).values_list("compilation_id", flat=True).get()
+    compilation = _locked(compilation_id)  # the compilation first, then the proposal, as the units' writes lock them
     proposal = PlanProposal.objects.select_for_update(of=("self",)).select_related("project", "unit").get(pk=proposal_id)
-    compilation = _locked(proposal.compilation_id)
     if compilation.state != PlanCompilation.State.OPEN:
         raise ValidationError(_("The plan of %(year)s is published: proposals are closed, a change is an adjustment now.") % {"year": compilation.year})
     if proposal.state != PlanProposal.State.SUBMITTED:
@@ -253,6 +265,11 @@ def _decidable(actor, proposal_id):
 @transaction.atomic
 def proposal_accept(*, actor, proposal_id) -> PlanProposal:
     proposal, _compilation = _decidable(actor, proposal_id)
+    if proposal.project.stage != Stage.RESERVE:
+        raise ValidationError(
+            _("%(code)s is no longer in the reserve pool (%(stage)s): send the proposal back instead.")
+            % {"code": proposal.project.code, "stage": proposal.project.get_stage_display()}
+        )
     proposal.state = PlanProposal.State.ACCEPTED
     proposal.return_reason = ""
     proposal.save(update_fields=["state", "return_reason"])

@@ -72,7 +72,7 @@ def test_a_case_not_in_reserve_is_refused(org):
 
 def test_a_case_of_another_unit_is_refused(org):
     compilation = open_compilation(org)
-    with pytest.raises(ValidationError, match="not led by your unit"):
+    with pytest.raises(ValidationError, match="Choose one of your unit's reserve cases"):
         propose(org, compilation, org.other_project)
 
 
