@@ -80,6 +80,27 @@ def test_a_unit_proposes_on_its_page_and_errors_name_the_field(client, org):
     assert PlanProposal.objects.get().planned_year == Decimal(3000) * WAN
 
 
+def test_correcting_a_proposal_shows_its_amounts_in_wan_and_saving_it_unchanged_keeps_them(client, org):
+    # Given the park's proposal of 3,000 万元 this year, 2,000 next and 1,000 after (stored in yuan)
+    compilation = open_compilation(org)
+    proposal = propose(org, compilation, org.project)
+    as_user(client, org.head)
+    url = page("propose", compilation.year) + f"&proposal={proposal.pk}"
+    # When the head opens it to correct it
+    form = client.get(url).context["form"]
+    # Then the boxes read 万元, and saving them as they are changes nothing
+    boxes = [str(form[name].field.prepare_value(form[name].value())) for name in ("planned_year", "planned_next", "planned_after")]
+    assert boxes == ["3,000.00", "2,000.00", "1,000.00"]
+    saved = client.post(url, {"project": org.project.pk, "planned_year": form["planned_year"].value(),
+                              "planned_next": form["planned_next"].value(), "planned_after": form["planned_after"].value(),
+                              "planned_start": "2027-03-01"})
+    assert saved.status_code == 302
+    proposal.refresh_from_db()
+    assert (proposal.planned_year, proposal.planned_next, proposal.planned_after) == (
+        Decimal(3000) * WAN, Decimal(2000) * WAN, Decimal(1000) * WAN
+    )
+
+
 def test_the_units_task_shows_its_proposals_and_submits_them(client, org):
     compilation = open_compilation(org)
     propose(org, compilation, org.project)
