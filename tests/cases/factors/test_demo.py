@@ -1,5 +1,6 @@
 """seed_factors after seed_demo: this year's ledgers with quota, reservations, allocations, a
-return and a shortfall; running it twice changes nothing."""
+return and a shortfall; running it twice changes nothing. One test, as the demo takes half a
+minute to seed."""
 
 import pytest
 from django.core.management import call_command
@@ -11,32 +12,23 @@ from cases.factors.models import FactorLedger, FactorLine, FactorRequest, LineKi
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def seeded():
+def test_the_demo_has_this_years_ledgers_a_return_and_a_shortfall_and_seeds_them_once():
+    # Given the demo city, when its ledgers are seeded
     call_command("seed_demo", verbosity=0)
     call_command("seed_factors", verbosity=0)
-
-
-def test_the_demo_has_this_years_ledgers_with_balances_reservations_allocations_and_a_return(seeded):
     year = timezone.localdate().year
     ledgers = FactorLedger.objects.filter(year=year)
 
+    # Then each factor has this year's ledger with its quota and a balance never below zero
     assert ledgers.count() == 7 and all(ledger.received > 0 and ledger.balance >= 0 for ledger in ledgers)
+    assert ledgers.get(factor="land").bureau.name == "临江市自然资源和规划局"
+    # with requests reserved and allocated, one return of land recovered, and a case short of its quota
     assert FactorRequest.objects.filter(state=RequestState.RESERVED).exists()
     assert FactorRequest.objects.filter(state=RequestState.ALLOCATED).exists()
     assert FactorLine.objects.filter(kind=LineKind.RETURNED, project__isnull=False).count() == 1
-    assert ledgers.get(factor="land").bureau.name == "临江市自然资源和规划局"
+    assert [r for r in FactorRequest.objects.select_related("ledger") if selectors.shortfall(r) > 0]
 
-
-def test_the_demo_has_a_case_with_a_shortfall(seeded):
-    short = [r for r in FactorRequest.objects.select_related("ledger") if selectors.shortfall(r) > 0]
-
-    assert short
-
-
-def test_seeding_twice_changes_nothing(seeded):
+    # and seeding again changes nothing
     before = (FactorLedger.objects.count(), FactorLine.objects.count(), FactorRequest.objects.count())
-
     call_command("seed_factors", verbosity=0)
-
     assert (FactorLedger.objects.count(), FactorLine.objects.count(), FactorRequest.objects.count()) == before
