@@ -3,7 +3,7 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 TEN_THOUSAND = Decimal(10000)
 
@@ -22,3 +22,9 @@ def format_wan(amount):
     return gettext("%(amount)s ten-thousand yuan") % {
         "amount": number_format(in_wan(amount), decimal_pos=2, force_grouping=True)
     }
+
+
+def enumeration(items):
+    """Items named in a sentence: ``甲、乙、丙`` in Chinese, ``a, b, c`` in English (the active language)."""
+    chinese = (get_language() or "").lower().startswith("zh")
+    return ("、" if chinese else ", ").join(str(item) for item in items)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .formatting import format_wan
+from .formatting import enumeration, format_wan
 from .models.choices import PREWORK_SETTLED, PreworkKind, PreworkState, ProjectType
 from .models.pipeline import EntryThreshold, readiness_needs
 
@@ -46,7 +46,7 @@ def _prework_reasons(case):
         return []
     return [
         _("Required pre-work items are neither done nor waived: %(items)s.")
-        % {"items": "、".join(item.label for item in pending)}
+        % {"items": enumeration(item.label for item in pending)}
     ]
 
 
@@ -96,7 +96,7 @@ def _readiness_reasons(case):
         return []
     return [
         _("The readiness checklist asks for these before selection, neither done nor waived: %(items)s.")
-        % {"items": "、".join(str(label) for label in missing)}
+        % {"items": enumeration(str(label) for label in missing)}
     ]
 
 

@@ -5,6 +5,7 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from cases import guards
+from cases.formatting import enumeration
 
 from .models import OPEN_REQUEST_STATES, FactorRequest, format_quantity, unit_of
 
@@ -20,7 +21,7 @@ def factor_allocated(item):
     return [
         _("The factor quota is not allocated yet: %(requests)s.")
         % {
-            "requests": "、".join(
+            "requests": enumeration(
                 f"{request.ledger.get_factor_display()} {format_quantity(request.quantity)} "
                 f"{unit_of(request.ledger.factor)} ({request.ledger.year}, {request.get_state_display()})"
                 for request in missing

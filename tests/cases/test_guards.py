@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases import services
 from cases.models import (
@@ -205,6 +205,14 @@ def test_opening_docking_is_blocked_until_the_cause_is_fixed(org, docking_ready,
     assert_goes_through(org, docking_ready, "open_docking", Stage.DOCKING)
 
 
+def test_in_chinese_the_reason_names_the_items_with_the_enumeration_comma(org, docking_ready):
+    set_state(PreworkItemFactory(project=docking_ready, kind=PreworkKind.EIA), PreworkState.IN_PROGRESS)
+    PreworkItemFactory(project=docking_ready, kind=PreworkKind.OTHER, title="水土保持方案")
+    with translation.override("zh-hans"), pytest.raises(services.TransitionBlocked) as blocked:
+        take(org, docking_ready, "open_docking")
+    assert blocked.value.reasons == ["以下必办前期手续尚未办结或免办：环境影响评价、水土保持方案。"]
+
+
 def test_the_reason_lists_every_unsettled_required_item(org, docking_ready):
     set_state(
         PreworkItemFactory(project=docking_ready, kind=PreworkKind.EIA), PreworkState.IN_PROGRESS
@@ -216,7 +224,7 @@ def test_the_reason_lists_every_unsettled_required_item(org, docking_ready):
         docking_ready,
         "open_docking",
         [
-            "Required pre-work items are neither done nor waived: Environmental impact assessment、水土保持方案."
+            "Required pre-work items are neither done nor waived: Environmental impact assessment, 水土保持方案."
         ],
     )
 

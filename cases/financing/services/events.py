@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from cases import notifying
+from cases.formatting import enumeration
 from cases.models import AuditAction, Role, UnitKind
 from cases.services.audit import audit_record, diff, snapshot
 from cases.services.errors import Conflict, TransitionNotAvailable
@@ -82,7 +83,7 @@ def _check_projects(projects):
     missing = [p.code for p in projects if p.pk not in with_needs]
     if missing:
         raise ValidationError(
-            {"projects": _("These key projects have no need on the white list: %(codes)s.") % {"codes": "、".join(missing)}}
+            {"projects": _("These key projects have no need on the white list: %(codes)s.") % {"codes": enumeration(missing)}}
         )
     return projects
 
