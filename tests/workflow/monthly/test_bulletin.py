@@ -19,12 +19,12 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import STATUS
 
 from cases.models import (
-    AnnualPlan,
     PIPELINE_STAGES,
-    Industry,
+    AnnualPlan,
     AuditEvent,
     Blocker,
     BlockerState,
+    Industry,
     KeyProject,
     Stage,
     Unit,
